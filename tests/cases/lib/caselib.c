@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t stop_requested;
@@ -25,6 +27,9 @@ void case_init(void)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Development tools may leak fds (e.g. a pipe on a high number) into what they start; a
+	 * case owns only stdin/stdout/stderr (KERNEL-FACTS.md, "Environment quirks"). */
+	close_range(3, ~0U, 0);
 }
 
 void case_ready(void)
@@ -69,4 +74,54 @@ void case_fail(const char *fmt, ...)
 	printf("\n");
 	fflush(stdout);
 	exit(1);
+}
+
+long case_read_file(const char *path, char *buf, unsigned long size)
+{
+	unsigned long len = 0;
+	ssize_t n;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || size == 0)
+		return -1;
+	while (len + 1 < size && (n = read(fd, buf + len, size - 1 - len)) > 0)
+		len += (unsigned long)n;
+	close(fd);
+	buf[len] = 0;
+	return (long)len;
+}
+
+int case_status_field(const char *key, char *out, unsigned long size)
+{
+	static char buf[8192];
+	size_t klen = strlen(key);
+	char *p = buf;
+
+	if (case_read_file("/proc/self/status", buf, sizeof(buf)) < 0)
+		return -1;
+	while (p && *p) {
+		if (!strncmp(p, key, klen) && p[klen] == ':') {
+			char *v = p + klen + 1, *e;
+
+			while (*v == ' ' || *v == '\t')
+				v++;
+			e = strchr(v, '\n');
+			if (!e)
+				e = v + strlen(v);
+			snprintf(out, size, "%.*s", (int)(e - v), v);
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -1;
+}
+
+long long case_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }

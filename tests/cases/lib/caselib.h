@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* The shape every state-checking case follows (tests/cases/*.c):
+/* The shape every state-checking case follows (tests/cases/NAME.c):
  *   case_init(); build the state; case_ready(); case_wait(); check every detail; case_pass();
  * The harness (tests/cases/run.sh) starts the case in its own session with stdout/stderr on a log
  * file, waits for "ready" in the log, dumps/kills/restores it (once, or twice in a row), then
@@ -27,5 +27,12 @@ void case_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 		if (!(cond))                                                                       \
 			case_fail("%s:%d: check failed: %s", __FILE__, __LINE__, #cond);           \
 	} while (0)
+
+/* Read a whole file (e.g. under /proc) into buf (NUL-terminated); returns the byte count or -1. */
+long case_read_file(const char *path, char *buf, unsigned long size);
+/* Return the value of "Key:" in /proc/self/status (rest of the line, copied into out), or -1. */
+int case_status_field(const char *key, char *out, unsigned long size);
+/* Milliseconds of CLOCK_MONOTONIC. */
+long long case_now_ms(void);
 
 #endif
