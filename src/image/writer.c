@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: MIT */
+/* Image stream writer: header + checksummed records into a buffered fd, with a directory backend
+ * that is atomic (write a partial file, fsync, rename, fsync the directory) so a crash never
+ * leaves a corrupt image under IMG_FILE_NAME. Non-logging; errors are sticky (Redis rio). */
+#include "image/image.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <xxhash.h>
+
+#define WBUF_SIZE    (1UL << 20)
+#define PASS_THROUGH (256UL << 10) /* chunks this large skip the buffer (page records) */
+
+struct img_writer {
+	int fd;
+	int dirfd; /* directory backend: the image directory, else -1 */
+	char *dir;
+	int made_dir;
+	int committed;
+	int err; /* sticky: first failure, returned by every later call */
+	struct ferry_err detail;
+	XXH64_state_t *xxh;
+	uint8_t *buf;
+	size_t blen;
+	uint64_t bytes;
+	uint64_t nrecords;
+	uint64_t page_bytes;
+};
+
+/* Record the first failure; later calls return it at once. */
+static int __attribute__((format(printf, 3, 4)))
+fail(struct img_writer *w, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (w->err)
+		return w->err;
+	w->err = r;
+	va_start(ap, fmt);
+	vsnprintf(w->detail.msg, sizeof(w->detail.msg), fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+/* Wait until a non-blocking fd (socket, pipe) can take more bytes. */
+static int wait_writable(int fd)
+{
+	struct pollfd p = {.fd = fd, .events = POLLOUT};
+
+	while (poll(&p, 1, -1) < 0)
+		if (errno != EINTR)
+			return neg_errno();
+	return 0;
+}
+
+/* writev everything, resuming after short writes, EINTR and EAGAIN. */
+static int writev_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t k = writev(fd, iov, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			int r = wait_writable(fd);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		if (k < 0)
+			return neg_errno();
+		while (n > 0 && (size_t)k >= iov->iov_len) {
+			k -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + k;
+			iov->iov_len -= (size_t)k;
+		}
+	}
+	return 0;
+}
+
+/* Write the buffer followed by p (n bytes, may be 0) in one writev. */
+static int flush_with(struct img_writer *w, const void *p, size_t n)
+{
+	struct iovec iov[2] = {{w->buf, w->blen}, {(void *)p, n}};
+	int r = writev_all(w->fd, iov, n ? 2 : 1);
+
+	if (r < 0)
+		return fail(w, r, "writing the image: %s", strerror(-r));
+	w->blen = 0;
+	return 0;
+}
+
+static int put(struct img_writer *w, const void *p, size_t n)
+{
+	if (n == 0)
+		return 0;
+	w->bytes += n;
+	if (n >= PASS_THROUGH)
+		return flush_with(w, p, n);
+	if (w->blen + n > WBUF_SIZE) {
+		int r = flush_with(w, NULL, 0);
+		if (r < 0)
+			return r;
+	}
+	memcpy(w->buf + w->blen, p, n);
+	w->blen += n;
+	return 0;
+}
+
+static int writer_new(int fd, struct img_writer **ret)
+{
+	struct img_writer *w = calloc(1, sizeof(*w));
+
+	if (!w)
+		return -ENOMEM;
+	w->fd = fd;
+	w->dirfd = -1;
+	w->buf = malloc(WBUF_SIZE);
+	w->xxh = XXH64_createState();
+	if (!w->buf || !w->xxh) {
+		img_writer_free(w);
+		return -ENOMEM;
+	}
+	*ret = w;
+	return 0;
+}
+
+static int put_header(struct img_writer *w)
+{
+	struct img_header h = {.version = IMG_VERSION, .hdr_size = sizeof(h)};
+
+	memcpy(h.magic, IMG_MAGIC, sizeof(h.magic));
+	return put(w, &h, sizeof(h));
+}
+
+int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e)
+{
+	struct img_writer *w = NULL;
+
+	if (fd < 0)
+		return err_set(e, -EBADF, "image writer: fd %d invalid", fd);
+	int r = writer_new(fd, &w);
+	if (r < 0)
+		return err_set(e, r, "image writer: out of memory");
+	r = put_header(w);
+	if (r < 0) {
+		r = err_set(e, r, "%s", w->detail.msg);
+		img_writer_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+/* An existing DIR may only hold a stale partial file from an interrupted dump. */
+static int dir_check_empty(int dfd, const char *dir, struct ferry_err *e)
+{
+	int fd = dup(dfd);
+	if (fd < 0)
+		return err_set(e, neg_errno(), "%s: dup: %m", dir);
+	DIR *d = fdopendir(fd);
+	if (!d) {
+		int r = neg_errno();
+		close(fd);
+		return err_set(e, r, "%s: opendir: %s", dir, strerror(-r));
+	}
+	int r = 0;
+	struct dirent *de;
+	while (r == 0 && (de = readdir(d))) {
+		const char *n = de->d_name;
+		if (strcmp(n, ".") && strcmp(n, "..") && strcmp(n, IMG_PARTIAL_NAME))
+			r = err_set(e, -EEXIST, "%s: directory not empty (holds %s)", dir, n);
+	}
+	closedir(d);
+	return r;
+}
+
+static int dir_prepare(struct img_writer *w, const char *dir, struct ferry_err *e)
+{
+	if (mkdir(dir, 0700) == 0)
+		w->made_dir = 1;
+	else if (errno != EEXIST)
+		return err_set(e, neg_errno(), "%s: mkdir: %m", dir);
+	w->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (w->dirfd < 0)
+		return err_set(e, neg_errno(), "%s: open: %m", dir);
+	if (!w->made_dir) {
+		int r = dir_check_empty(w->dirfd, dir, e);
+		if (r < 0)
+			return r;
+	}
+	w->fd = openat(w->dirfd, IMG_PARTIAL_NAME,
+		       O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w->fd < 0)
+		return err_set(e, neg_errno(), "%s/%s: open: %m", dir, IMG_PARTIAL_NAME);
+	return 0;
+}
+
+int img_writer_open_dir(const char *dir, struct img_writer **ret, struct ferry_err *e)
+{
+	struct img_writer *w = NULL;
+
+	int r = writer_new(-1, &w);
+	if (r < 0)
+		return err_set(e, r, "image writer: out of memory");
+	w->dir = strdup(dir);
+	if (!w->dir)
+		r = err_set(e, -ENOMEM, "image writer: out of memory");
+	if (r == 0)
+		r = dir_prepare(w, dir, e);
+	if (r == 0 && put_header(w) < 0)
+		r = err_set(e, w->err, "%s", w->detail.msg);
+	if (r < 0) {
+		img_writer_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+static int add_checked(struct img_writer *w, uint32_t type, size_t len)
+{
+	uint64_t max =
+		type == REC_PAGES ? IMG_MAX_PAGES_REC + sizeof(struct img_pages) : IMG_MAX_META_REC;
+
+	if (w->committed)
+		return fail(w, -EINVAL, "image writer: record after commit");
+	if (type == 0 || type >= REC_TYPE_MAX)
+		return fail(w, -EINVAL, "image writer: record type %u unknown", type);
+	if (len > max)
+		return fail(w, -E2BIG, "image writer: %s of %zu bytes above the %llu limit",
+			    img_record_name(type), len, (unsigned long long)max);
+	return 0;
+}
+
+static int add_record(struct img_writer *w, uint32_t type, const void *head, size_t hlen,
+		      const void *data, size_t dlen)
+{
+	if (w->err)
+		return w->err;
+	if (hlen > SIZE_MAX - dlen)
+		return fail(w, -E2BIG, "image writer: record size overflows");
+	int r = add_checked(w, type, hlen + dlen);
+	if (r < 0)
+		return r;
+
+	XXH64_reset(w->xxh, 0);
+	if (hlen)
+		XXH64_update(w->xxh, head, hlen);
+	if (dlen)
+		XXH64_update(w->xxh, data, dlen);
+	struct img_rec_hdr h = {.type = type, .len = hlen + dlen, .csum = XXH64_digest(w->xxh)};
+
+	r = put(w, &h, sizeof(h));
+	if (r == 0)
+		r = put(w, head, hlen);
+	if (r == 0)
+		r = put(w, data, dlen);
+	if (r < 0)
+		return r;
+	w->nrecords++;
+	if (type == REC_PAGES && hlen + dlen >= sizeof(struct img_pages))
+		w->page_bytes += hlen + dlen - sizeof(struct img_pages);
+	return 0;
+}
+
+int img_writer_add(struct img_writer *w, uint32_t type, const void *head, size_t hlen,
+		   const void *data, size_t dlen)
+{
+	/* REC_END is the writer's own: a caller's copy would end the image early. */
+	if (type == REC_END)
+		return fail(w, -EINVAL, "image writer: REC_END is written by commit");
+	return add_record(w, type, head, hlen, data, dlen);
+}
+
+static int sync_fd(struct img_writer *w)
+{
+	struct stat st;
+
+	/* Pipes and sockets cannot be fsynced (EINVAL); only regular files must reach disk. */
+	if (fstat(w->fd, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	if (fsync(w->fd) < 0)
+		return fail(w, neg_errno(), "fsync of the image: %m");
+	return 0;
+}
+
+/* Atomic publish: the rename makes the complete image visible, the directory fsync makes the
+ * rename itself durable (as Redis rdbSave does). */
+static int publish(struct img_writer *w)
+{
+	if (renameat(w->dirfd, IMG_PARTIAL_NAME, w->dirfd, IMG_FILE_NAME) < 0)
+		return fail(w, neg_errno(), "%s: rename to %s: %m", w->dir, IMG_FILE_NAME);
+	w->committed = 1;
+	if (fsync(w->dirfd) < 0)
+		return fail(w, neg_errno(), "%s: fsync of the directory: %m", w->dir);
+	return 0;
+}
+
+int img_writer_commit(struct img_writer *w, struct ferry_err *e)
+{
+	struct img_end end = {.nrecords = w->nrecords, .page_bytes = w->page_bytes};
+
+	if (!w->err && w->committed)
+		fail(w, -EINVAL, "image writer: committed twice");
+	int r = add_record(w, REC_END, &end, sizeof(end), NULL, 0);
+	if (r == 0)
+		r = flush_with(w, NULL, 0);
+	if (r == 0)
+		r = sync_fd(w);
+	if (r == 0 && w->dirfd >= 0)
+		r = publish(w);
+	if (r < 0)
+		return err_set(e, w->err, "%s", w->detail.msg);
+	w->committed = 1;
+	return 0;
+}
+
+uint64_t img_writer_bytes(const struct img_writer *w)
+{
+	return w->bytes;
+}
+
+void img_writer_free(struct img_writer *w)
+{
+	if (!w)
+		return;
+	if (w->dirfd >= 0) {
+		safe_close(w->fd);
+		if (!w->committed)
+			unlinkat(w->dirfd, IMG_PARTIAL_NAME, 0);
+		close(w->dirfd);
+	}
+	if (!w->committed && w->made_dir)
+		rmdir(w->dir);
+	XXH64_freeState(w->xxh);
+	free(w->buf);
+	free(w->dir);
+	free(w);
+}
