@@ -2,6 +2,7 @@
 /* Shared helpers of the state-checking cases: ready/wait/pass/fail protocol with the harness. */
 #include "caselib.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,15 @@ void case_wait(void)
 	while (!stop_requested)
 		sigsuspend(&old);
 	sigprocmask(SIG_UNBLOCK, &mask, NULL);
+}
+
+void case_block_term(void)
+{
+	sigset_t mask;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &mask, NULL);
 }
 
 int case_stop_requested(void)

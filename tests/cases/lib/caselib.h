@@ -28,6 +28,9 @@ void case_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 			case_fail("%s:%d: check failed: %s", __FILE__, __LINE__, #cond);           \
 	} while (0)
 
+/* Block SIGTERM in the calling thread. Multi-threaded cases call it before pthread_create() so
+ * every thread inherits the block and the harness's SIGTERM always wakes case_wait() in main. */
+void case_block_term(void);
 /* Read a whole file (e.g. under /proc) into buf (NUL-terminated); returns the byte count or -1. */
 long case_read_file(const char *path, char *buf, unsigned long size);
 /* Return the value of "Key:" in /proc/self/status (rest of the line, copied into out), or -1. */
