@@ -9,11 +9,11 @@
 #include <cmocka.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <xxhash.h>
 
 #include "image/image.h"
@@ -939,9 +939,23 @@ static void test_corrupt_checksum(void **state)
 	expect_load(buf, len, -EBADMSG, "checksum mismatch");
 	buf[off] ^= 0x40;
 	off = rec_off(buf, len, 2);
-	((struct img_rec_hdr *)(buf + off))->csum ^= 1;
+	struct img_rec_hdr h;
+	memcpy(&h, buf + off, sizeof(h));
+	h.csum ^= 1;
+	memcpy(buf + off, &h, sizeof(h));
 	expect_load(buf, len, -EBADMSG, "REC_THREAD at offset");
 	free(buf);
+}
+
+/* Records sit at unaligned offsets: headers are edited through copies. */
+static void set_hdr(uint8_t *buf, size_t off, const struct img_rec_hdr *base, uint32_t type,
+		    uint32_t pad, uint64_t len)
+{
+	struct img_rec_hdr h = *base;
+	h.type = type;
+	h.pad = pad;
+	h.len = len;
+	memcpy(buf + off, &h, sizeof(h));
 }
 
 static void test_corrupt_rec_hdr(void **state)
@@ -949,24 +963,31 @@ static void test_corrupt_rec_hdr(void **state)
 	size_t len;
 	uint8_t *buf = valid_buf(&len, 0);
 	size_t off = rec_off(buf, len, 3);
-	struct img_rec_hdr h, *p = (struct img_rec_hdr *)(buf + off);
+	struct img_rec_hdr h;
 
-	memcpy(&h, p, sizeof(h));
-	p->type = 99;
+	memcpy(&h, buf + off, sizeof(h));
+	set_hdr(buf, off, &h, 99, 0, h.len);
 	expect_load(buf, len, -EBADMSG, "type 99 unknown");
-	p->type = 0;
+	set_hdr(buf, off, &h, 0, 0, h.len);
 	expect_load(buf, len, -EBADMSG, "type 0 unknown");
-	memcpy(p, &h, sizeof(h));
-	p->pad = 1;
+	set_hdr(buf, off, &h, h.type, 1, h.len);
 	expect_load(buf, len, -EBADMSG, "pad not zero");
-	memcpy(p, &h, sizeof(h));
-	p->len = IMG_MAX_META_REC + 1;
+	set_hdr(buf, off, &h, h.type, 0, IMG_MAX_META_REC + 1);
 	expect_load(buf, len, -E2BIG, "above");
-	p->len = UINT64_MAX;
+	set_hdr(buf, off, &h, h.type, 0, UINT64_MAX);
 	expect_load(buf, len, -E2BIG, NULL);
-	p->len = len; /* within the limit but past the end */
+	set_hdr(buf, off, &h, h.type, 0, len); /* within the limit but past the end */
 	expect_load(buf, len, -EBADMSG, "truncated");
+	set_hdr(buf, off, &h, h.type, 0, h.len);
+	expect_load(buf, len, 0, NULL);
 	free(buf);
+}
+
+static void set_end(uint8_t *buf, size_t off, uint64_t nrecords, uint64_t page_bytes)
+{
+	struct img_end e = {nrecords, page_bytes};
+	memcpy(buf + off + sizeof(struct img_rec_hdr), &e, sizeof(e));
+	reseal(buf, off);
 }
 
 static void test_corrupt_end(void **state)
@@ -974,20 +995,18 @@ static void test_corrupt_end(void **state)
 	size_t len;
 	uint8_t *buf = valid_buf(&len, 0);
 	size_t end = rec_off(buf, len, -1);
-	struct img_rec_hdr *h = (struct img_rec_hdr *)(buf + end);
-	struct img_end *pe = (struct img_end *)(h + 1), saved = *pe;
+	struct img_rec_hdr h;
+	struct img_end saved;
 
-	assert_int_equal(h->type, REC_END);
+	memcpy(&h, buf + end, sizeof(h));
+	memcpy(&saved, buf + end + sizeof(h), sizeof(saved));
+	assert_int_equal(h.type, REC_END);
 	expect_load(buf, end, -EBADMSG, "no REC_END");
-	pe->nrecords++;
-	reseal(buf, end);
+	set_end(buf, end, saved.nrecords + 1, saved.page_bytes);
 	expect_load(buf, len, -EBADMSG, "REC_END: nrecords");
-	*pe = saved;
-	pe->page_bytes += 4096;
-	reseal(buf, end);
+	set_end(buf, end, saved.nrecords, saved.page_bytes + 4096);
 	expect_load(buf, len, -EBADMSG, "REC_END: page_bytes");
-	*pe = saved;
-	reseal(buf, end);
+	set_end(buf, end, saved.nrecords, saved.page_bytes);
 	expect_load(buf, len, 0, NULL);
 
 	uint8_t *more = malloc(len + 100);
@@ -1172,6 +1191,34 @@ static void test_writer_errors(void **state)
 	close(fd);
 }
 
+struct drain {
+	int fd;
+	uint8_t *buf;
+	size_t len;
+};
+
+/* Reader thread: empties the pipe slowly so the writer meets EAGAIN and short writes. */
+static void *drain_pipe(void *arg)
+{
+	struct drain *d = arg;
+	size_t cap = 1 << 20;
+
+	d->buf = malloc(cap);
+	for (;;) {
+		if (d->len == cap)
+			d->buf = realloc(d->buf, cap *= 2);
+		ssize_t k = read(d->fd, d->buf + d->len, cap - d->len);
+		if (k < 0 && errno == EAGAIN) {
+			usleep(500);
+			continue;
+		}
+		if (k <= 0)
+			break;
+		d->len += k;
+	}
+	return NULL;
+}
+
 static void test_writer_pipe(void **state)
 {
 	struct spec s = {0};
@@ -1179,44 +1226,22 @@ static void test_writer_pipe(void **state)
 	struct img_writer *w = NULL;
 	struct img_model *m = NULL;
 	int p[2];
+	pthread_t th;
 
 	build_full(&s);
 	assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(p[0]);
-		int r = img_writer_open_fd(p[1], &w, &e);
-		if (r == 0)
-			r = write_spec(w, &s, &e);
-		img_writer_free(w);
-		spec_free(&s);
-		_exit(r == 0 ? 0 : 1);
-	}
+	struct drain d = {.fd = p[0]};
+	assert_int_equal(pthread_create(&th, NULL, drain_pipe, &d), 0);
+	assert_int_equal(img_writer_open_fd(p[1], &w, &e), 0);
+	assert_int_equal(write_spec(w, &s, &e), 0);
+	img_writer_free(w);
 	close(p[1]);
-	size_t cap = 1 << 20, len = 0;
-	uint8_t *buf = malloc(cap);
-	for (;;) {
-		if (len == cap)
-			buf = realloc(buf, cap *= 2);
-		ssize_t k = read(p[0], buf + len, cap - len);
-		if (k < 0 && errno == EAGAIN) {
-			usleep(1000);
-			continue;
-		}
-		assert_true(k >= 0);
-		if (k == 0)
-			break;
-		len += k;
-	}
+	assert_int_equal(pthread_join(th, NULL), 0);
 	close(p[0]);
-	int st;
-	assert_int_equal(waitpid(pid, &st, 0), pid);
-	assert_int_equal(st, 0);
-	assert_int_equal(img_load_buf(buf, len, &m, &e), 0);
-	check_full(m, &s, len);
+	assert_int_equal(img_load_buf(d.buf, d.len, &m, &e), 0);
+	check_full(m, &s, d.len);
 	img_model_free(m);
-	free(buf);
+	free(d.buf);
 	spec_free(&s);
 }
 
