@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/* ferry-sim policy drivers: what each compared policy does at a birth and at an activation,
+ * expressed through src/policy. Baselines see loads as process counts (as published);
+ * ferry sees load per unit of capacity. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "engine.h"
+
+/* Candidates known to node i: its gossip view, or with --oracle the exact loads of either
+ * every node's minimum (`want_min`) or p->d random nodes. */
+static size_t cands(struct sim *s, uint32_t i, bool counts, bool want_min)
+{
+	struct policy_cand *c = s->cand;
+	size_t n = 0;
+
+	if (!s->c->oracle) {
+		const struct policy_gossip *g = &s->nodes[i].g;
+
+		for (uint32_t k = 0; k < g->view_n; k++) {
+			const struct policy_entry *e = &g->view[k];
+
+			c[n++] = (struct policy_cand){e->node, e->load, s->nodes[e->node].speed,
+						      e->mem_free, s->now - e->stamp};
+		}
+	} else if (want_min) {
+		uint32_t k = s->oracle.a[0];
+
+		if (k == i && s->oracle.n > 1) /* second best: one of the root's children */
+			k = s->oracle.n > 2 && s->nload[s->oracle.a[2]] < s->nload[s->oracle.a[1]]
+				    ? s->oracle.a[2]
+				    : s->oracle.a[1];
+		if (k != i)
+			c[n++] = (struct policy_cand){k, s->nload[k], s->nodes[k].speed,
+						      sim__mem_free(s, k), 0};
+	} else {
+		for (unsigned t = 0; t < s->c->params.d * 2 && n < s->c->params.d; t++) {
+			uint32_t k = policy_rand_below(&s->rng, s->c->nodes);
+
+			if (k != i)
+				c[n++] = (struct policy_cand){k, sim__load_index(s, k),
+							      s->nodes[k].speed,
+							      sim__mem_free(s, k), 0};
+		}
+	}
+	for (size_t k = 0; counts && k < n; k++) {
+		c[k].load = nearbyint(c[k].load * c[k].capacity);
+		c[k].capacity = 1.0;
+	}
+	return n;
+}
+
+static int grow(struct sim *s, size_t n)
+{
+	if (n <= s->pcap)
+		return 0;
+	struct policy_proc *np = realloc(s->procs, n * 2 * sizeof(*np));
+	uint32_t *nj;
+
+	if (!np)
+		return -1;
+	s->procs = np;
+	nj = realloc(s->pjob, n * 2 * sizeof(*nj));
+	if (!nj)
+		return -1;
+	s->pjob = nj;
+	s->pcap = n * 2;
+	return 0;
+}
+
+static size_t build_procs(struct sim *s, uint32_t i)
+{
+	struct sim_node *nd = &s->nodes[i];
+
+	if (grow(s, nd->jobs.n) < 0)
+		return 0;
+	sim__advance(s, i);
+	for (uint32_t k = 0; k < nd->jobs.n; k++) {
+		uint32_t j = nd->jobs.a[k];
+
+		s->pjob[k] = j;
+		s->procs[k] = (struct policy_proc){
+			j, s->w[j].work - (s->fv[j] - nd->vtime), 1.0, s->w[j].mem, s->lastmig[j],
+			0};
+	}
+	return nd->jobs.n;
+}
+
+static void migrate(struct sim *s, uint32_t j, uint32_t to)
+{
+	double cost = policy_migration_cost(&s->c->params, s->w[j].mem);
+
+	s->rem[j] = sim__job_remove(s, j);
+	s->lastmig[j] = s->now;
+	s->migrations++;
+	s->mib_moved += s->w[j].mem;
+	sim__transit(s, j, to, cost);
+}
+
+/* The receiver's check, made with its own exact state. */
+static int ask_target(struct sim *s, uint32_t to, double src_load, double mem, double margin)
+{
+	struct policy_params p = s->c->params;
+	struct policy_offer o = {src_load, mem};
+	int r;
+
+	p.margin = margin;
+	r = policy_accept(&s->nodes[to].act, sim__load_index(s, to), s->nodes[to].speed,
+			  sim__mem_free(s, to), &o, &p);
+	s->refusals += r < 0;
+	return r;
+}
+
+static uint32_t place_ferry(struct sim *s, uint32_t j, uint32_t o)
+{
+	const struct policy_params *p = &s->c->params;
+	double mem = s->w[j].mem, here = sim__load_index(s, o);
+	bool short_mem = sim__mem_free(s, o) - mem < p->mem_reserve;
+	size_t n = cands(s, o, false, false);
+	int b = policy_locate(s->cand, n, short_mem ? mem + p->mem_reserve : 0, p, &s->rng, NULL,
+			      NULL);
+	struct policy_cand c;
+
+	if (b < 0)
+		return o;
+	c = s->cand[b];
+	sim__note_age(s, c.age);
+	if (!short_mem && !policy_place_remote(here, s->nodes[o].speed, &c, p))
+		return o;
+	if (ask_target(s, c.node, short_mem ? INFINITY : here + 1.0 / s->nodes[o].speed, mem,
+		       p->place_margin) < 0)
+		return o;
+	return c.node;
+}
+
+uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost)
+{
+	uint32_t o = s->w[j].origin, to = o;
+	struct policy_params unit = s->c->params;
+	int b;
+
+	switch (s->pol) {
+	case SIM_RANDOM:
+		to = policy_rand_below(&s->rng, s->c->nodes);
+		break;
+	case SIM_PLACEMENT:
+		b = policy_locate_min(s->cand, cands(s, o, true, true));
+		if (b < 0)
+			break;
+		sim__note_age(s, s->cand[b].age);
+		if (policy_place_remote(s->nodes[o].jobs.n, 1.0, &s->cand[b], &unit))
+			to = s->cand[b].node;
+		break;
+	case SIM_FERRY:
+		to = place_ferry(s, j, o);
+		break;
+	default:
+		break;
+	}
+	*ret_cost = s->c->place_cost;
+	return to;
+}
+
+static void step_hbd(struct sim *s, uint32_t i)
+{
+	size_t n = s->nodes[i].jobs.n, nc;
+	int b, k;
+
+	if (n < 2)
+		return;
+	nc = cands(s, i, true, true);
+	b = policy_locate_min(s->cand, nc);
+	if (b < 0)
+		return;
+	k = policy_select_hbd(s->procs, build_procs(s, i), (double)n, s->cand[b].load,
+			      &s->c->params);
+	if (k < 0)
+		return;
+	sim__note_age(s, s->cand[b].age);
+	migrate(s, s->pjob[k], s->cand[b].node);
+}
+
+static void ferry_send(struct sim *s, uint32_t i)
+{
+	const struct policy_params *p = &s->c->params;
+	size_t nc = cands(s, i, false, false);
+	int b = policy_locate(s->cand, nc, 0, p, &s->rng, NULL, NULL), k;
+	double src = sim__load_index(s, i);
+	struct policy_cand c;
+
+	if (b < 0)
+		return;
+	c = s->cand[b];
+	k = policy_select(s->procs, build_procs(s, i), s->now, src, s->nodes[i].speed, c.load,
+			  c.capacity, p);
+	if (k < 0)
+		return;
+	sim__note_age(s, c.age);
+	if (ask_target(s, c.node, src, s->procs[k].mem, p->margin) == 0)
+		migrate(s, s->pjob[k], c.node);
+}
+
+/* Receiver-initiated: an idle node picks the busiest of d candidates and asks it for work;
+ * the donor runs the same selection with its own exact load. */
+static void ferry_ask(struct sim *s, uint32_t i)
+{
+	const struct policy_params *p = &s->c->params;
+	size_t nc = cands(s, i, false, false);
+	uint32_t donor;
+	int b, k;
+
+	for (size_t t = 0; t < nc; t++)
+		s->cand[t].load = -s->cand[t].load;
+	b = policy_locate(s->cand, nc, 0, p, &s->rng, NULL, NULL);
+	if (b < 0 || -s->cand[b].load < p->high)
+		return;
+	donor = s->cand[b].node;
+	sim__note_age(s, s->cand[b].age);
+	k = policy_select(s->procs, build_procs(s, donor), s->now, sim__load_index(s, donor),
+			  s->nodes[donor].speed, sim__load_index(s, i), s->nodes[i].speed, p);
+	if (k >= 0)
+		migrate(s, s->pjob[k], i);
+}
+
+static void ferry_usher(struct sim *s, uint32_t i)
+{
+	const struct policy_params *p = &s->c->params;
+	int k = policy_select_usher(s->procs, build_procs(s, i), s->now, p), b;
+	size_t nc;
+
+	if (k < 0)
+		return;
+	nc = cands(s, i, false, false);
+	b = policy_locate(s->cand, nc, s->procs[k].mem + p->mem_reserve, p, &s->rng, NULL, NULL);
+	if (b < 0)
+		return;
+	sim__note_age(s, s->cand[b].age);
+	/* Memory ushering overrides the load margin: paging is worse than any queue. */
+	if (ask_target(s, s->cand[b].node, INFINITY, s->procs[k].mem, p->margin) == 0)
+		migrate(s, s->pjob[k], s->cand[b].node);
+}
+
+void sim__activate(struct sim *s, uint32_t i, enum policy_trigger why)
+{
+	struct sim_node *nd = &s->nodes[i];
+
+	if (s->pol == SIM_HBD && why != POLICY_TRIGGER_PROC_EXIT) {
+		step_hbd(s, i);
+		return;
+	}
+	if (s->pol != SIM_FERRY)
+		return;
+	switch (policy_activate(&nd->act, why, sim__load_index(s, i), sim__mem_free(s, i),
+				&s->c->params)) {
+	case POLICY_ACT_SEND:
+		ferry_send(s, i);
+		break;
+	case POLICY_ACT_ASK:
+		ferry_ask(s, i);
+		break;
+	case POLICY_ACT_USHER:
+		ferry_usher(s, i);
+		break;
+	default:
+		break;
+	}
+}

@@ -1,0 +1,373 @@
+/* SPDX-License-Identifier: MIT */
+/* ferry-sim event loop: processor-sharing nodes in virtual time, a binary-heap event queue,
+ * gossip ticks through src/policy/gossip, and the metrics. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "engine.h"
+
+#define VIEW_CAP 32
+
+double sim__eff_speed(const struct sim *s, const struct sim_node *nd)
+{
+	double cap = s->c->node_mem;
+
+	/* Memory pressure: beyond its memory the node pages, modelled as a slowdown in
+	 * proportion to the overcommit (a modelling choice, see docs/policy.md). */
+	if (cap > 0 && nd->mem_used > cap)
+		return nd->speed * cap / nd->mem_used;
+	return nd->speed;
+}
+
+double sim__load_index(const struct sim *s, uint32_t i)
+{
+	return s->nodes[i].jobs.n / s->nodes[i].speed;
+}
+
+double sim__mem_free(const struct sim *s, uint32_t i)
+{
+	return s->c->node_mem > 0 ? s->c->node_mem - s->nodes[i].mem_used : 1e12;
+}
+
+static void advance(struct sim *s, struct sim_node *nd)
+{
+	if (nd->jobs.n)
+		nd->vtime += (s->now - nd->last) * sim__eff_speed(s, nd) / nd->jobs.n;
+	nd->last = s->now;
+}
+
+static void reschedule(struct sim *s, uint32_t i)
+{
+	struct sim_node *nd = &s->nodes[i];
+	double dt;
+
+	nd->ver++;
+	if (s->oracle.a) {
+		s->nload[i] = sim__load_index(s, i);
+		sim_iheap_fix(&s->oracle, s->opos[i], s->nload, s->opos);
+	}
+	if (!nd->jobs.n)
+		return;
+	dt = (s->fv[nd->jobs.a[0]] - nd->vtime) * nd->jobs.n / sim__eff_speed(s, nd);
+	sim_evq_push(&s->q, s->now + (dt > 0 ? dt : 0), EV_DONE, i, nd->ver);
+}
+
+static void ticks_start(struct sim *s, uint32_t i, double phase)
+{
+	struct sim_node *nd = &s->nodes[i];
+
+	if (nd->ticking)
+		return;
+	nd->ticking = true;
+	nd->tick_gen++; /* events of an earlier chain are ignored */
+	if (s->gossip_on)
+		sim_evq_push(&s->q, s->now + phase * s->c->gossip.interval, EV_GOSSIP, i,
+			     nd->tick_gen);
+	if (s->pol == SIM_HBD || s->pol == SIM_FERRY)
+		sim_evq_push(&s->q, s->now + phase * s->c->tick, EV_TICK, i, nd->tick_gen);
+}
+
+void sim__advance(struct sim *s, uint32_t i)
+{
+	advance(s, &s->nodes[i]);
+}
+
+void sim__job_add(struct sim *s, uint32_t i, uint32_t j, double rem)
+{
+	struct sim_node *nd = &s->nodes[i];
+
+	advance(s, nd);
+	s->fv[j] = nd->vtime + rem;
+	s->jnode[j] = i;
+	sim_iheap_push(&nd->jobs, j, s->fv, s->jpos);
+	nd->mem_used += s->w[j].mem;
+	reschedule(s, i);
+	ticks_start(s, i, policy_rand_unit(&s->rng));
+}
+
+double sim__job_remove(struct sim *s, uint32_t j)
+{
+	uint32_t i = s->jnode[j];
+	struct sim_node *nd = &s->nodes[i];
+	double rem;
+
+	advance(s, nd);
+	rem = s->fv[j] - nd->vtime;
+	sim_iheap_remove(&nd->jobs, s->jpos[j], s->fv, s->jpos);
+	nd->mem_used -= s->w[j].mem;
+	if (!nd->jobs.n)
+		nd->mem_used = 0; /* no float drift on an empty node */
+	reschedule(s, i);
+	return rem > 0 ? rem : 0;
+}
+
+void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost)
+{
+	s->jnode[j] = to;
+	sim_evq_push(&s->q, s->now + cost, EV_LAND, j, 0);
+}
+
+void sim__note_age(struct sim *s, double age)
+{
+	double b = age / s->c->gossip.interval * 100.0;
+
+	s->age_sum += age;
+	s->age_n++;
+	s->age_hist[b < SIM_AGE_BINS - 1 ? (size_t)b : SIM_AGE_BINS - 1]++;
+}
+
+static void on_done(struct sim *s, uint32_t i)
+{
+	uint32_t j = s->nodes[i].jobs.a[0];
+	double resp, sd;
+
+	sim__job_remove(s, j);
+	resp = s->now - s->w[j].arrival;
+	sd = resp / s->w[j].work;
+	s->slow[s->done++] = sd;
+	s->sum_slow += sd;
+	s->sum_resp += resp;
+	s->sum_delay += resp - s->w[j].work;
+	s->gt3 += sd > 3;
+	sim__activate(s, i, POLICY_TRIGGER_PROC_EXIT);
+}
+
+static void on_arrival(struct sim *s, uint32_t j)
+{
+	double cost = 0;
+	uint32_t to = sim__place(s, j, &cost);
+
+	if (to == s->w[j].origin) {
+		sim__job_add(s, to, j, s->w[j].work);
+		sim__activate(s, to, POLICY_TRIGGER_PROC_START);
+		return;
+	}
+	s->rem[j] = s->w[j].work;
+	s->placements++;
+	sim__transit(s, j, to, cost);
+}
+
+static void deliver(struct sim *s, struct policy_gossip_msg *m, struct policy_gossip_msg *reply)
+{
+	s->msgs += s->next < s->nw;
+	if (policy_gossip_input(&s->nodes[m->to].g, s->now, m, reply) == 1) {
+		s->msgs += s->next < s->nw;
+		policy_gossip_input(&s->nodes[reply->to].g, s->now, reply, m);
+	}
+}
+
+static void on_gossip(struct sim *s, uint32_t i)
+{
+	struct sim_node *nd = &s->nodes[i];
+	struct policy_load_sample smp = {.runq = nd->jobs.n,
+					 .capacity = nd->speed,
+					 .valid = 1u << POLICY_LOAD_RUNQ |
+						  1u << POLICY_LOAD_CAPACITY};
+	struct policy_smoothing sm = {s->c->export_rise, s->c->export_fall};
+
+	policy_load_update(&nd->exported, &smp, s->now, &sm);
+	policy_gossip_set_self(&nd->g, (float)policy_load_index(&nd->exported),
+			       (float)sim__mem_free(s, i), s->now);
+	if (policy_gossip_tick(&nd->g, s->now, &s->rng, &s->m1) == 1)
+		deliver(s, &s->m1, &s->m2);
+}
+
+/* Nodes keep ticking while arrivals remain; afterwards only busy nodes do, so the drain of
+ * the last long jobs does not cost N ticks per interval. */
+static void rearm(struct sim *s, uint32_t i, uint32_t kind, double period)
+{
+	struct sim_node *nd = &s->nodes[i];
+
+	if (s->next >= s->nw && !nd->jobs.n) {
+		nd->ticking = false;
+		return;
+	}
+	sim_evq_push(&s->q, s->now + period, kind, i, nd->tick_gen);
+}
+
+static void dispatch(struct sim *s, struct sim_ev e)
+{
+	switch (e.kind) {
+	case EV_DONE:
+		if (e.ver == s->nodes[e.id].ver)
+			on_done(s, e.id);
+		break;
+	case EV_LAND:
+		sim__job_add(s, s->jnode[e.id], e.id, s->rem[e.id]);
+		break;
+	case EV_GOSSIP:
+		if (!s->nodes[e.id].ticking || e.ver != s->nodes[e.id].tick_gen)
+			break;
+		on_gossip(s, e.id);
+		rearm(s, e.id, EV_GOSSIP, s->c->gossip.interval);
+		break;
+	case EV_TICK:
+		if (!s->nodes[e.id].ticking || e.ver != s->nodes[e.id].tick_gen)
+			break;
+		sim__activate(s, e.id, POLICY_TRIGGER_TICK);
+		rearm(s, e.id, EV_TICK, s->c->tick);
+		break;
+	}
+}
+
+static void loop(struct sim *s)
+{
+	while (s->done < s->nw) {
+		bool arr = s->next < s->nw;
+
+		if (arr && (!s->q.n || s->w[s->next].arrival <= s->q.a[0].t)) {
+			s->now = s->w[s->next].arrival;
+			s->msg_until = s->now;
+			on_arrival(s, (uint32_t)s->next++);
+			continue;
+		}
+		if (!s->q.n)
+			break;
+		struct sim_ev e = sim_evq_pop(&s->q);
+		s->now = e.t;
+		dispatch(s, e);
+	}
+}
+
+static int alloc_all(struct sim *s)
+{
+	size_t n = s->nw ? s->nw : 1, N = s->c->nodes;
+
+	s->nodes = calloc(N, sizeof(*s->nodes));
+	s->fv = calloc(n, sizeof(double));
+	s->rem = calloc(n, sizeof(double));
+	s->lastmig = malloc(n * sizeof(double));
+	s->jpos = calloc(n, sizeof(int32_t));
+	s->jnode = calloc(n, sizeof(uint32_t));
+	s->slow = malloc(n * sizeof(double));
+	s->age_hist = calloc(SIM_AGE_BINS, sizeof(uint64_t));
+	s->cand = malloc((N > VIEW_CAP ? N : VIEW_CAP) * sizeof(*s->cand));
+	if (!s->nodes || !s->fv || !s->rem || !s->lastmig || !s->jpos || !s->jnode || !s->slow ||
+	    !s->age_hist || !s->cand)
+		return -ENOMEM;
+	for (size_t j = 0; j < n; j++)
+		s->lastmig[j] = -INFINITY;
+	if (s->gossip_on) {
+		s->members = malloc(N * N * sizeof(uint32_t));
+		s->views = malloc(N * VIEW_CAP * sizeof(*s->views));
+		if (!s->members || !s->views)
+			return -ENOMEM;
+	}
+	if (s->c->oracle) {
+		s->nload = calloc(N, sizeof(double));
+		s->opos = calloc(N, sizeof(int32_t));
+		if (!s->nload || !s->opos)
+			return -ENOMEM;
+		for (uint32_t i = 0; i < N; i++)
+			if (sim_iheap_push(&s->oracle, i, s->nload, s->opos) < 0)
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+static int init_nodes(struct sim *s)
+{
+	const struct sim_cfg *c = s->c;
+
+	for (uint32_t i = 0; i < c->nodes; i++) {
+		struct sim_node *nd = &s->nodes[i];
+
+		nd->speed = sim_node_speed(c, i);
+		policy_load_init(&nd->exported, nd->speed, 0);
+		if (!s->gossip_on)
+			continue;
+		if (policy_gossip_init(&nd->g, &c->gossip, i, s->members + (size_t)i * c->nodes,
+				       c->nodes, s->views + (size_t)i * VIEW_CAP, VIEW_CAP) < 0)
+			return -EINVAL;
+		for (uint32_t k = 0; k < c->nodes; k++)
+			policy_gossip_member_add(&nd->g, k, 1);
+	}
+	for (uint32_t i = 0; i < c->nodes; i++)
+		ticks_start(s, i, policy_rand_unit(&s->rng));
+	return 0;
+}
+
+static void free_all(struct sim *s)
+{
+	if (s->nodes)
+		for (uint32_t i = 0; i < s->c->nodes; i++)
+			sim_iheap_free(&s->nodes[i].jobs);
+	free(s->nodes);
+	free(s->fv);
+	free(s->rem);
+	free(s->lastmig);
+	free(s->jpos);
+	free(s->jnode);
+	free(s->slow);
+	free(s->age_hist);
+	free(s->cand);
+	free(s->members);
+	free(s->views);
+	free(s->nload);
+	free(s->opos);
+	free(s->procs);
+	free(s->pjob);
+	sim_iheap_free(&s->oracle);
+	sim_evq_free(&s->q);
+}
+
+static double age_p99(const struct sim *s)
+{
+	uint64_t want = (uint64_t)ceil(0.99 * (double)s->age_n), acc = 0;
+
+	for (size_t b = 0; b < SIM_AGE_BINS && s->age_n; b++) {
+		acc += s->age_hist[b];
+		if (acc >= want)
+			return (b + 1) / 100.0 * s->c->gossip.interval;
+	}
+	return 0;
+}
+
+static void results(struct sim *s, struct sim_result *r)
+{
+	double d = s->done ? (double)s->done : 1;
+
+	r->policy = s->pol;
+	r->done = s->done;
+	r->mean_slowdown = s->sum_slow / d;
+	r->mean_response = s->sum_resp / d;
+	r->mean_delay = s->sum_delay / d;
+	r->frac_gt3 = s->gt3 / d;
+	r->p99_slowdown = sim_quantile(s->slow, s->done, 0.99);
+	r->migrations = s->migrations;
+	r->placements = s->placements;
+	r->refusals = s->refusals;
+	r->mib_moved = s->mib_moved;
+	r->info_age_mean = s->age_n ? s->age_sum / s->age_n : 0;
+	r->info_age_p99 = age_p99(s);
+	r->msgs_per_node_s = s->msg_until > 0 ? s->msgs / (s->msg_until * s->c->nodes) : 0;
+	r->sim_time = s->now;
+}
+
+int sim_run(const struct sim_cfg *c, const struct sim_proc *w, size_t n, enum sim_policy pol,
+	    struct sim_result *res)
+{
+	struct sim s = {.c = c, .w = w, .nw = n, .pol = pol};
+	struct timespec t0, t1;
+	int r;
+
+	if (!c->nodes || pol >= _SIM_POLICY_MAX)
+		return -EINVAL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	s.gossip_on = !c->oracle && pol >= SIM_PLACEMENT;
+	policy_rand_seed(&s.rng, c->seed ^ (0x5bd1e995ULL * (pol + 1)));
+	r = alloc_all(&s);
+	if (!r)
+		r = init_nodes(&s);
+	if (!r) {
+		loop(&s);
+		results(&s, res);
+	}
+	free_all(&s);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->wall_s = (t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	return r;
+}

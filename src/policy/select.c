@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: MIT */
+/* Selection: which local process to migrate (age-based, cost-aware, after Harchol-Balter &
+ * Downey), and memory ushering's choice. Pure: no I/O, no clock reads. */
+#include <errno.h>
+#include <math.h>
+
+#include "policy/policy.h"
+
+double policy_migration_cost(const struct policy_params *p, double mem)
+{
+	return p->mig_fixed + (p->bandwidth > 0 ? mem / p->bandwidth : 0);
+}
+
+bool policy_hbd_eligible(double age, double cost, double n, double m)
+{
+	return n > m && age > cost / (n - m);
+}
+
+double policy_saving(double age, double src, double src_cap, double dst, double dst_cap)
+{
+	/* Processor sharing: with k tasks on capacity c a task runs at c/k, so a unit of demand
+	 * takes k/c seconds: `src` at the source (the process counted), dst + 1/dst_cap at the
+	 * target once it has arrived. src_cap is implied by `src` and kept for symmetry. */
+	return age * (src - (dst + 1.0 / dst_cap));
+}
+
+static bool may_move(const struct policy_proc *pr, double now, const struct policy_params *p)
+{
+	if (pr->flags & POLICY_PROC_NOMIGRATE)
+		return false;
+	if (now - pr->last_migrated < p->recent)
+		return false;
+	return pr->cpu_frac >= p->cpu_bound_min;
+}
+
+int policy_select(const struct policy_proc *procs, size_t n, double now, double src, double src_cap,
+		  double dst, double dst_cap, const struct policy_params *p)
+{
+	double best_ratio = 0;
+	int best = -ENOENT;
+
+	/* Stability margin: after the move the target must stay clearly below the source, so the
+	 * process has no reason to come back (no ping-pong). */
+	if (dst + 1.0 / dst_cap + p->margin > src)
+		return -ENOENT;
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_proc *pr = &procs[i];
+		double cost, gain;
+
+		if (!may_move(pr, now, p))
+			continue;
+		cost = policy_migration_cost(p, pr->mem);
+		gain = policy_saving(pr->cpu_age, src, src_cap, dst, dst_cap);
+		if (gain < p->benefit * cost)
+			continue;
+		if (gain / cost > best_ratio) {
+			best_ratio = gain / cost;
+			best = (int)i;
+		}
+	}
+	return best;
+}
+
+int policy_select_hbd(const struct policy_proc *procs, size_t n, double src_n, double dst_m,
+		      const struct policy_params *p)
+{
+	int best = -ENOENT;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_proc *pr = &procs[i];
+		double cost = policy_migration_cost(p, pr->mem);
+
+		if (!policy_hbd_eligible(pr->cpu_age, cost, src_n, dst_m))
+			continue;
+		if (best < 0 || pr->cpu_age > procs[best].cpu_age)
+			best = (int)i;
+	}
+	return best;
+}
+
+int policy_select_usher(const struct policy_proc *procs, size_t n, double now,
+			const struct policy_params *p)
+{
+	int best = -ENOENT;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct policy_proc *pr = &procs[i];
+
+		if ((pr->flags & POLICY_PROC_NOMIGRATE) || now - pr->last_migrated < p->recent)
+			continue;
+		if (best < 0 || pr->mem > procs[best].mem)
+			best = (int)i;
+	}
+	return best;
+}
