@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for src/policy activation, selection, location, refusal, drain and eviction. */
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "policy/policy.h"
+
+static struct policy_proc proc(double age, double mem, unsigned flags)
+{
+	return (struct policy_proc){1, age, 1.0, mem, -INFINITY, flags};
+}
+
+static void hbd_criterion(void **st)
+{
+	/* age > cost / (n - m) */
+	assert_true(policy_hbd_eligible(2.1, 2.0, 3, 2));
+	assert_false(policy_hbd_eligible(1.9, 2.0, 3, 2));
+	assert_true(policy_hbd_eligible(1.1, 2.0, 4, 2));
+	assert_false(policy_hbd_eligible(100, 1.0, 2, 2));
+}
+
+static void hbd_selects_oldest_eligible(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[3] = {proc(0.5, 0, 0), proc(5, 0, 0), proc(3, 0, 0)};
+
+	policy_params_default(&p);
+	assert_int_equal(policy_select_hbd(ps, 3, 3, 0, &p), 1);
+	assert_int_equal(policy_select_hbd(ps, 3, 1, 1, &p), -ENOENT);
+}
+
+static void cost_from_memory(void **st)
+{
+	struct policy_params p;
+
+	policy_params_default(&p);
+	p.mig_fixed = 0.5;
+	p.bandwidth = 100;
+	assert_true(fabs(policy_migration_cost(&p, 200) - 2.5) < 1e-12);
+}
+
+static void select_respects_marks_recent_and_margin(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[3] = {proc(50, 10, POLICY_PROC_NOMIGRATE), proc(40, 10, 0),
+				    proc(30, 10, 0)};
+
+	policy_params_default(&p);
+	ps[1].last_migrated = 98.0; /* 2 s ago at now = 100, recent = 5 */
+	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), 2);
+	ps[2].cpu_frac = 0.1; /* mostly sleeping: not worth moving */
+	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);
+	ps[2].cpu_frac = 1;
+	/* Target would not stay clearly below: dst + 1 + margin > src. */
+	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 2.5, 1, &p), -ENOENT);
+	/* Young process: saving age*(src - dst - 1) below the cost. */
+	ps[2].cpu_age = 0.1;
+	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);
+}
+
+static void select_uses_capacity(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[1] = {proc(10, 0, 0)};
+
+	policy_params_default(&p);
+	/* One process on a quarter-speed node (index 4) moves to an idle full-speed node. */
+	assert_int_equal(policy_select(ps, 1, 0, 4.0, 0.25, 0, 1, &p), 0);
+	/* The reverse is never worth it. */
+	assert_int_equal(policy_select(ps, 1, 0, 1.0, 1, 0, 0.25, &p), -ENOENT);
+}
+
+static void locate_power_of_d(void **st)
+{
+	struct policy_params p;
+	struct policy_cand c[4] = {
+		{0, 3, 1, 100, 1}, {1, 1, 1, 100, 2}, {2, 2, 1, 5, 3}, {3, 0, 1, 100, 4}};
+	struct policy_rand r;
+	double ages = 0;
+	unsigned used = 0;
+
+	policy_params_default(&p);
+	policy_rand_seed(&r, 7);
+	p.d = 4;
+	assert_int_equal(policy_locate(c, 4, 0, &p, &r, &ages, &used), 3);
+	assert_int_equal(used, 4);
+	assert_true(ages == 10);
+	/* Memory filter: only node 2 lacks 50 MiB. */
+	p.d = 16;
+	assert_int_equal(policy_locate(c, 3, 50, &p, &r, NULL, NULL), 1);
+	assert_int_equal(policy_locate(c, 4, 1000, &p, &r, NULL, NULL), -ENOENT);
+	/* d = 2 only ever returns the better of the two sampled. */
+	p.d = 2;
+	for (int i = 0; i < 100; i++)
+		assert_int_not_equal(policy_locate(c, 4, 0, &p, &r, NULL, NULL), 0);
+	assert_int_equal(policy_locate_min(c, 4), 3);
+}
+
+static void place_margin(void **st)
+{
+	struct policy_params p;
+	struct policy_cand c = {1, 1.5, 1, 0, 0};
+
+	policy_params_default(&p);
+	p.place_margin = 1;
+	assert_true(policy_place_remote(3, 1, &c, &p));	 /* 2.5 + 1 <= 4 */
+	assert_false(policy_place_remote(2, 1, &c, &p)); /* 3.5 > 3 */
+}
+
+static void receiver_refuses(void **st)
+{
+	struct policy_params p;
+	struct policy_activation a = {0};
+	struct policy_offer o = {.src_load = 4, .mem = 100};
+
+	policy_params_default(&p);
+	assert_int_equal(policy_accept(&a, 1, 1, 1000, &o, &p), 0);
+	assert_int_equal(policy_accept(&a, 2.5, 1, 1000, &o, &p), -EBUSY);
+	assert_int_equal(policy_accept(&a, 1, 1, 50, &o, &p), -ENOMEM);
+	a.draining = true;
+	assert_int_equal(policy_accept(&a, 0, 1, 1000, &o, &p), -EPERM);
+}
+
+static void activation_hysteresis(void **st)
+{
+	struct policy_params p;
+	struct policy_activation a = {0};
+
+	policy_params_default(&p);
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 1.2, 1e9, &p), POLICY_ACT_NONE);
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 2.0, 1e9, &p), POLICY_ACT_SEND);
+	/* Between low and high: stays a sender. */
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 1.2, 1e9, &p), POLICY_ACT_SEND);
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 0.9, 1e9, &p), POLICY_ACT_NONE);
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_PROC_EXIT, 0, 1e9, &p), POLICY_ACT_ASK);
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_PROC_START, 0, 1e9, &p),
+			 POLICY_ACT_NONE);
+	p.mem_reserve = 100;
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 0, 50, &p), POLICY_ACT_USHER);
+	a.owner_active = true;
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 0, 50, &p), POLICY_ACT_EVICT);
+	a.draining = true;
+	assert_int_equal(policy_activate(&a, POLICY_TRIGGER_TICK, 0, 50, &p), POLICY_ACT_DRAIN);
+}
+
+static void drain_evict_usher(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[3] = {proc(5, 10, POLICY_PROC_NOMIGRATE),
+				    proc(3, 500, POLICY_PROC_GUEST), proc(4, 20, 0)};
+
+	policy_params_default(&p);
+	assert_int_equal(policy_select_drain(ps, 3), 2);
+	assert_int_equal(policy_select_evict(ps, 3), 1);
+	assert_int_equal(policy_select_usher(ps, 3, 0, &p), 1);
+	assert_int_equal(policy_select_drain(ps, 1), -ENOENT);
+	assert_int_equal(policy_select_evict(ps + 2, 1), -ENOENT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(hbd_criterion),
+		cmocka_unit_test(hbd_selects_oldest_eligible),
+		cmocka_unit_test(cost_from_memory),
+		cmocka_unit_test(select_respects_marks_recent_and_margin),
+		cmocka_unit_test(select_uses_capacity),
+		cmocka_unit_test(locate_power_of_d),
+		cmocka_unit_test(place_margin),
+		cmocka_unit_test(receiver_refuses),
+		cmocka_unit_test(activation_hysteresis),
+		cmocka_unit_test(drain_evict_usher),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
