@@ -29,6 +29,7 @@ BENCH_SRC:= $(wildcard bench/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(O)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(O)/%.o)
+SIM_CORE := $(filter-out $(O)/sim/main.o,$(SIM_OBJ))
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 CASES    := $(CASE_SRC:tests/cases/%.c=$(O)/tests/cases/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
@@ -48,6 +49,10 @@ $(O)/ferry: $(CLI_OBJ) $(O)/libferry.a
 
 $(O)/ferry-sim: $(SIM_OBJ) $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+# test-sim*.c also link the simulator's core (every sim/*.c but main.c).
+$(O)/tests/unit/test-sim%: $(O)/tests/unit/test-sim%.o $(SIM_CORE) $(O)/libferry.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka
 
 $(O)/tests/unit/%: $(O)/tests/unit/%.o $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS) -lcmocka

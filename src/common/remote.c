@@ -1,0 +1,193 @@
+/* SPDX-License-Identifier: MIT */
+/* ptrace helpers: seize, wait, and remote system calls in a stopped thread. A remote syscall
+ * points the thread at a `syscall` instruction, runs it between PTRACE_SYSCALL entry and exit
+ * stops (no int3 needed), then puts the saved registers back, so an interrupted syscall of the
+ * target still restarts normally when it is finally resumed. */
+#include "common/remote.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+
+#include "common/proc.h"
+
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK 0x420a
+#define PTRACE_SETSIGMASK 0x420b
+#endif
+
+int remote_wait_stop(pid_t tid, int *ret_status)
+{
+	int status;
+	for (;;) {
+		pid_t r = waitpid(tid, &status, __WALL);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			return neg_errno();
+		}
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		if (WIFSTOPPED(status)) {
+			*ret_status = status;
+			return 0;
+		}
+	}
+}
+
+int remote_seize(pid_t tid, long options)
+{
+	int status;
+	if (ptrace(PTRACE_SEIZE, tid, 0, options) < 0)
+		return neg_errno();
+	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
+		return neg_errno();
+	for (;;) {
+		int r = remote_wait_stop(tid, &status);
+		if (r < 0)
+			return r;
+		if (status >> 16 == PTRACE_EVENT_STOP)
+			return 0;
+		/* A signal-delivery stop came first: let the signal through (it stays the
+		 * target's business) and wait for the interrupt's event stop. */
+		if (ptrace(PTRACE_CONT, tid, 0, WSTOPSIG(status)) < 0)
+			return neg_errno();
+	}
+}
+
+int remote_detach(pid_t tid)
+{
+	return ptrace(PTRACE_DETACH, tid, 0, 0) < 0 ? neg_errno() : 0;
+}
+
+/* Resume until the next syscall stop (entry or exit), swallowing event stops on the way. */
+static int step_to_syscall_stop(pid_t tid)
+{
+	int status;
+	for (;;) {
+		if (ptrace(PTRACE_SYSCALL, tid, 0, 0) < 0)
+			return neg_errno();
+		int r = remote_wait_stop(tid, &status);
+		if (r < 0)
+			return r;
+		if (WSTOPSIG(status) == (SIGTRAP | 0x80))
+			return 0;
+		/* PTRACE_EVENT_CLONE and other event stops: keep going. A signal-delivery stop
+		 * cannot happen for blocked signals; SIGKILL ends the wait with -ESRCH. */
+	}
+}
+
+int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6], int64_t *ret)
+{
+	struct user_regs_struct saved, regs;
+	uint64_t oldmask, all = ~0ULL;
+	int r;
+
+	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
+		return neg_errno();
+	if (ptrace(PTRACE_GETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0)
+		return neg_errno();
+	if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(all), &all) < 0)
+		return neg_errno();
+	regs = saved;
+	regs.rip = sys_ip;
+	regs.rax = nr;
+	regs.orig_rax = -1; /* no restart handling of whatever the thread was doing */
+	regs.rdi = a[0];
+	regs.rsi = a[1];
+	regs.rdx = a[2];
+	regs.r10 = a[3];
+	regs.r8 = a[4];
+	regs.r9 = a[5];
+	if (ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0)
+		return neg_errno();
+	r = step_to_syscall_stop(tid); /* entry */
+	if (r == 0)
+		r = step_to_syscall_stop(tid); /* exit */
+	if (r == 0 && ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+		r = neg_errno();
+	if (r == 0)
+		*ret = (int64_t)regs.rax;
+	if (r != -ESRCH) {
+		if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0 && r == 0)
+			r = neg_errno();
+		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0 && r == 0)
+			r = neg_errno();
+	}
+	return r;
+}
+
+static int mem_fallback(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	_cleanup_close_ int fd = open(path, (write ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+	if (fd < 0)
+		return neg_errno();
+	while (len) {
+		ssize_t n = write ? pwrite(fd, buf, len, addr) : pread(fd, buf, len, addr);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return n < 0 ? neg_errno() : -EIO;
+		buf = (char *)buf + n;
+		addr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static int vm_copy(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
+{
+	size_t done = 0;
+	while (done < len) {
+		struct iovec local = {(char *)buf + done, len - done};
+		struct iovec rem = {(void *)(addr + done), len - done};
+		ssize_t n = write ? process_vm_writev(pid, &local, 1, &rem, 1, 0)
+				  : process_vm_readv(pid, &local, 1, &rem, 1, 0);
+		if (n <= 0)
+			return mem_fallback(pid, addr + done, (char *)buf + done, len - done, write);
+		done += n;
+	}
+	return 0;
+}
+
+int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len)
+{
+	return vm_copy(pid, addr, buf, len, 0);
+}
+
+int remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
+{
+	return vm_copy(pid, addr, (void *)buf, len, 1);
+}
+
+int remote_find_syscall_insn(pid_t pid, uint64_t *ret_ip)
+{
+	_cleanup_free_ struct proc_vma *vmas = NULL;
+	size_t n;
+	int r = proc_vmas_read(pid, &vmas, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(vmas[i].path, "[vdso]"))
+			continue;
+		size_t len = vmas[i].end - vmas[i].start;
+		_cleanup_free_ unsigned char *buf = malloc(len);
+		if (!buf)
+			return -ENOMEM;
+		r = remote_read(pid, vmas[i].start, buf, len);
+		if (r < 0)
+			return r;
+		for (size_t k = 0; k + 1 < len; k++)
+			if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
+				*ret_ip = vmas[i].start + k;
+				return 0;
+			}
+	}
+	return -ENOEXEC;
+}

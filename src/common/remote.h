@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/* ptrace helpers shared by dump and restore: seize/interrupt/wait, register access, and remote
+ * system calls executed inside a stopped thread (KERNEL-FACTS.md §1: syscall injection). */
+#ifndef FERRY_COMMON_REMOTE_H
+#define FERRY_COMMON_REMOTE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include "common/util.h"
+
+#define REMOTE_SEIZE_OPTS 0x1 /* PTRACE_O_TRACESYSGOOD */
+
+/* PTRACE_SEIZE tid with options, PTRACE_INTERRUPT it and wait for the stop. */
+int remote_seize(pid_t tid, long options) MUST_CHECK;
+/* Wait until tid reports a ptrace stop; a signal-delivery stop other than SIGSTOP/SIGTRAP is
+ * recorded in *ret_sig (0 if none). -ESRCH if it exited. */
+int remote_wait_stop(pid_t tid, int *ret_status) MUST_CHECK;
+int remote_detach(pid_t tid);
+
+/* Run syscall nr(a[0..5]) in stopped thread tid, using the `syscall` instruction at sys_ip.
+ * All signals are blocked while it runs; registers and mask are restored afterwards.
+ * Returns 0 and the syscall's raw return value in *ret, or -errno if ptrace failed. */
+int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6], int64_t *ret)
+	MUST_CHECK;
+
+/* Copy to/from another process's memory (process_vm_*; /proc/PID/mem fallback for pages the
+ * target cannot access itself, such as PROT_NONE areas). */
+int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len) MUST_CHECK;
+int remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len) MUST_CHECK;
+
+/* Address of a `syscall` instruction in pid's [vdso] (it never changes while the process runs). */
+int remote_find_syscall_insn(pid_t pid, uint64_t *ret_ip) MUST_CHECK;
+
+#endif

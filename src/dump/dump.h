@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/* Dump: freeze a process tree with ptrace, write its complete state as an image stream, then
+ * kill it (default) or let it continue. On any failure the tree is left exactly as it was. */
+#ifndef FERRY_DUMP_DUMP_H
+#define FERRY_DUMP_DUMP_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/log.h"
+
+struct dump_progress {
+	uint64_t bytes; /* written so far */
+	uint64_t elapsed_ns;
+};
+
+struct dump_opts {
+	pid_t pid;
+	const char *dir;   /* image directory (img_writer_open_dir) */
+	int out_fd;	   /* or a stream fd when dir is NULL */
+	int leave_running; /* detach instead of killing after a successful dump */
+	int shell_job;	   /* accept the dumping terminal as stdio */
+	void (*progress)(const struct dump_progress *p, void *userdata);
+	void *userdata;
+};
+
+struct dump_stats {
+	uint64_t image_bytes, page_bytes;
+	uint64_t total_ns, frozen_ns;
+	uint32_t nprocs, nthreads, nvmas, nfds;
+};
+
+/* Errors: -ESRCH no such process, -EPERM not allowed to trace it, -EOPNOTSUPP unsupported
+ * state (detail names pid, fd or mapping, and kind), -EBUSY already traced, -EEXIST/-ENOTDIR
+ * bad image directory, or any I/O error. The detail in *e says which resource failed. */
+int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err *e)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* Dump internals shared by the per-concern files of src/dump/ (freeze, task, mem, files). */
+#ifndef FERRY_DUMP_INTERNAL_H
+#define FERRY_DUMP_INTERNAL_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "common/log.h"
+#include "common/proc.h"
+#include "dump/dump.h"
+#include "image/image.h"
+
+#define SCRATCH_LEN (64 * 1024)
+
+struct dproc {
+	pid_t pid;
+	pid_t ppid;
+	int zombie;
+	size_t nthreads;
+	pid_t *tids;	   /* seized threads, tids[0] == pid */
+	uint64_t sys_ip;   /* a `syscall` instruction in its vdso */
+	uint64_t scratch;  /* injected scratch mapping while dumping, 0 if none */
+	struct proc_stat stat;
+	struct proc_status status;
+	struct proc_vma *vmas;
+	size_t nvmas;
+};
+
+struct dfile {
+	uint32_t id;
+	pid_t pid;
+	int fd;
+	uint64_t dev, ino;
+};
+
+struct dshm {
+	uint32_t id;
+	uint64_t ino;
+};
+
+struct dump_ctx {
+	const struct dump_opts *o;
+	struct ferry_err *e;
+	struct img_writer *w;
+	struct dproc *procs;
+	size_t nprocs;
+	struct dfile *files;
+	size_t nfiles;
+	struct dshm *shms;
+	size_t nshms;
+	uint64_t page_bytes;
+	uint64_t start_ns;
+	uint64_t last_progress_ns;
+	struct dump_stats *st;
+	uint8_t *buf; /* page copy buffer, DUMP_BUF bytes */
+};
+
+#define DUMP_BUF (8UL << 20)
+
+uint64_t now_ns(void);
+
+/* freeze.c */
+int freeze_tree(struct dump_ctx *c) MUST_CHECK;
+void thaw_tree(struct dump_ctx *c);
+void kill_tree(struct dump_ctx *c);
+
+/* task.c: everything of a process but memory and files */
+int dump_task(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+int dump_inject(struct dump_ctx *c, struct dproc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
+		uint64_t a2, uint64_t a3, int64_t *ret) MUST_CHECK;
+
+/* mem.c */
+int mem_check_vmas(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+int dump_mem(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+
+/* files.c */
+int files_check(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+int dump_files(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+
+#endif

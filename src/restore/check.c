@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: MIT */
+/* Pre-flight checks of a loaded image against this host, before anything is created: CPU
+ * xstate features, vDSO layout, mapped files unchanged, PIDs free, caller's permissions. */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <xxhash.h>
+
+#include "common/proc.h"
+#include "common/vdso.h"
+#include "restore/internal.h"
+
+static uint64_t host_xcr0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
+}
+
+static int check_host(struct restore_ctx *c)
+{
+	struct vdso_layout l;
+	uint64_t fp;
+	const struct img_info *i = &c->m->info;
+
+	if (i->xcr0 & ~host_xcr0())
+		return err_set(c->e, -EXDEV,
+			       "image needs CPU state features %#llx but this CPU offers %#llx",
+			       (unsigned long long)i->xcr0, (unsigned long long)host_xcr0());
+	int r = vdso_self(&l, &fp);
+	if (r < 0)
+		return err_set(c->e, r, "cannot read this host's vDSO layout");
+	if (fp != i->vdso_fingerprint)
+		return err_set(c->e, -EXDEV,
+			       "the image was dumped on a kernel with another vDSO layout (%s); "
+			       "restoring it here is not supported",
+			       i->kernel_release);
+	if ((i->flags & IMG_INFO_SHELL_JOB) && !c->o->shell_job)
+		return err_set(c->e, -EINVAL,
+			       "the image was dumped with --shell-job: pass --shell-job to attach "
+			       "it to this terminal");
+	return 0;
+}
+
+static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *vm)
+{
+	struct stat st;
+	const struct img_vma *v = &vm->v;
+	_cleanup_close_ int fd = open(vm->path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0)
+		return err_set(c->e, -ESTALE, "mapped file %s: %m", vm->path);
+	int64_t mtime = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+	if ((uint64_t)st.st_size != v->size || mtime != v->mtime_ns || st.st_ino != v->ino)
+		return err_set(c->e, -ESTALE,
+			       "mapped file %s changed since the dump (size %lld, was %llu; "
+			       "inode %llu, was %llu; or modification time)",
+			       vm->path, (long long)st.st_size, (unsigned long long)v->size,
+			       (unsigned long long)st.st_ino, (unsigned long long)v->ino);
+	size_t hlen = st.st_size < (1 << 20) ? st.st_size : (1 << 20);
+	if (hlen) {
+		void *p = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE, fd, 0);
+		if (p == MAP_FAILED)
+			return err_set(c->e, -ESTALE, "mapped file %s: %m", vm->path);
+		uint64_t h = XXH64(p, hlen, 0);
+		munmap(p, hlen);
+		if (h != v->content_hash)
+			return err_set(c->e, -ESTALE, "mapped file %s: content changed since the dump",
+				       vm->path);
+	}
+	return 0;
+}
+
+static int check_pid_free(struct restore_ctx *c, pid_t pid)
+{
+	char path[64], comm[64] = "?";
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	ssize_t n = proc_read_text(path, comm, sizeof(comm));
+	if (n < 0)
+		return 0;
+	comm[strcspn(comm, "\n")] = 0;
+	return err_set(c->e, -EEXIST, "pid %d is in use by another process (%s)", pid, comm);
+}
+
+static int check_perm(struct restore_ctx *c, const struct img_proc *p)
+{
+	uid_t uid = geteuid();
+	gid_t gid = getegid();
+	if (uid == 0)
+		return 0;
+	for (int i = 0; i < 4; i++)
+		if (p->uid[i] != uid || p->gid[i] != gid)
+			return err_set(c->e, -EPERM,
+				       "pid %d ran as uid %u gid %u: only root may restore processes "
+				       "of other users",
+				       p->pid, p->uid[0], p->gid[0]);
+	return 0;
+}
+
+int restore_preflight(struct restore_ctx *c)
+{
+	int r = check_host(c);
+	for (size_t i = 0; r == 0 && i < c->m->nprocs; i++) {
+		const struct img_proc_model *p = &c->m->procs[i];
+		r = check_perm(c, &p->p);
+		if (r == 0)
+			r = check_pid_free(c, p->p.pid);
+		for (size_t t = 1; r == 0 && t < p->nthreads; t++)
+			r = check_pid_free(c, p->threads[t].t.tid);
+		for (size_t v = 0; r == 0 && v < p->nvmas; v++)
+			if (p->vmas[v].v.kind == VMA_FILE_PRIVATE ||
+			    p->vmas[v].v.kind == VMA_FILE_SHARED)
+				r = check_mapped_file(c, &p->vmas[v]);
+	}
+	return r;
+}

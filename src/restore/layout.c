@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: MIT */
+/* Address-space rebuild of one seized seed, done from outside with remote syscalls through the
+ * seed's scratch area: drop the seed's own mappings, move the vDSO block to its dumped address
+ * (KERNEL-FACTS.md §10: glibc caches vDSO pointers), map every image VMA, copy the dumped pages
+ * in with process_vm_writev, apply protections and madvise flags, and set the mm fields with
+ * PR_SET_MM_MAP (exe_fd works now that the old executable is unmapped, §9). */
+#include <fcntl.h>
+#include <linux/prctl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+
+#include "common/proc.h"
+#include "common/remote.h"
+#include "common/vdso.h"
+#include "restore/internal.h"
+
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
+
+int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
+	    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
+{
+	uint64_t a[6] = {a0, a1, a2, a3, a4, a5};
+	int64_t v;
+	int r = remote_syscall(tid, p->scratch, nr, a, &v);
+	if (r < 0)
+		return err_set(c->e, r, "pid %u thread %d: remote syscall %ld: %s", p->m->p.pid, tid,
+			       nr, strerror(-r));
+	if (v < 0 && v > -4096)
+		return err_set(c->e, (int)v, "pid %u thread %d: syscall %ld failed: %s",
+			       p->m->p.pid, tid, nr, strerror((int)-v));
+	if (ret)
+		*ret = v;
+	return 0;
+}
+
+int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void *d, size_t len)
+{
+	if (off + len > SCRATCH_LEN - SCRATCH_DATA)
+		return -E2BIG;
+	int r = remote_write(p->m->p.pid, p->scratch + SCRATCH_DATA + off, d, len);
+	return r < 0 ? err_set(c->e, r, "pid %u: cannot write its scratch area", p->m->p.pid) : 0;
+}
+
+#define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
+
+/* An fd inside the target for path, opened once per path and closed by layout_close_fds. */
+static int target_open(struct restore_ctx *c, struct rproc *p, const char *path, int flags,
+		       int *ret_fd)
+{
+	for (size_t i = 0; i < p->nfdcache; i++)
+		if (!strcmp(p->fdcache[i].path, path) && flags == O_RDONLY) {
+			*ret_fd = p->fdcache[i].fd;
+			return 0;
+		}
+	int64_t fd;
+	int r = scratch_put(c, p, 0, path, strlen(path) + 1);
+	if (r == 0)
+		r = rinject(c, p, p->m->p.pid, SYS_openat, AT_FDCWD, SCR(p, 0), flags | O_CLOEXEC, 0,
+			    0, 0, &fd);
+	if (r < 0)
+		return err_set(c->e, r, "pid %u: cannot open %s", p->m->p.pid, path);
+	*ret_fd = fd;
+	if (p->nfdcache < ARRAY_SIZE(p->fdcache) && flags == O_RDONLY) {
+		p->fdcache[p->nfdcache].fd = fd;
+		p->fdcache[p->nfdcache].path = path;
+		p->nfdcache++;
+		return 0;
+	}
+	return 1; /* not cached: caller closes it */
+}
+
+static int layout_close_fds(struct restore_ctx *c, struct rproc *p)
+{
+	for (size_t i = 0; i < p->nfdcache; i++) {
+		int r = rinject(c, p, p->m->p.pid, SYS_close, p->fdcache[i].fd, 0, 0, 0, 0, 0, NULL);
+		if (r < 0)
+			return r;
+	}
+	p->nfdcache = 0;
+	return 0;
+}
+
+static int drop_seed_rseq(struct restore_ctx *c, struct rproc *p)
+{
+	struct {
+		uint64_t ptr;
+		uint32_t size, sig, flags, pad;
+	} rc = {0};
+	pid_t pid = p->m->p.pid;
+	if (ptrace(PTRACE_GET_RSEQ_CONFIGURATION, pid, sizeof(rc), &rc) <= 0 || !rc.size)
+		return 0;
+	return rinject(c, p, pid, SYS_rseq, rc.ptr, rc.size, 1 /* UNREGISTER */, rc.sig, 0, 0,
+		       NULL);
+}
+
+/* Unmap every seed mapping but the scratch area and the vDSO block. */
+static int drop_seed_mappings(struct restore_ctx *c, struct rproc *p)
+{
+	_cleanup_free_ struct proc_vma *v = NULL;
+	size_t n;
+	pid_t pid = p->m->p.pid;
+	int r = proc_vmas_read(pid, &v, &n);
+	if (r < 0)
+		return err_set(c->e, r, "pid %u: cannot read its mappings", pid);
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].start == p->scratch || v[i].start >= IMG_USER_ADDR_LIMIT ||
+		    !strcmp(v[i].path, "[vdso]") || !strcmp(v[i].path, "[vvar]") ||
+		    !strcmp(v[i].path, "[vvar_vclock]"))
+			continue;
+		r = rinject(c, p, pid, SYS_munmap, v[i].start, v[i].end - v[i].start, 0, 0, 0, 0,
+			    NULL);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+static int move_vdso(struct restore_ctx *c, struct rproc *p)
+{
+	struct vdso_layout l;
+	uint64_t fp, target = 0;
+	pid_t pid = p->m->p.pid;
+	for (size_t i = 0; i < p->m->nvmas; i++) {
+		uint32_t k = p->m->vmas[i].v.kind;
+		if ((k == VMA_VDSO || k == VMA_VVAR || k == VMA_VVAR_VCLOCK) &&
+		    (!target || p->m->vmas[i].v.start < target))
+			target = p->m->vmas[i].v.start;
+	}
+	/* The seed is a fork of this process: its vDSO is where ours is. */
+	int r = vdso_self(&l, &fp);
+	if (r < 0)
+		return r;
+	uint64_t from = vdso_block_start(&l), len = vdso_block_end(&l) - from;
+	if (!target)
+		return rinject(c, p, pid, SYS_munmap, from, len, 0, 0, 0, 0, NULL);
+	if (target == from)
+		return 0;
+	if (target < from + len && from < target + len) {
+		/* Overlapping move: go through a free spot first. */
+		uint64_t tmp = target + len + (1ULL << 20);
+		if (tmp < p->scratch + SCRATCH_LEN && p->scratch < tmp + len)
+			tmp = p->scratch + SCRATCH_LEN + (1ULL << 20);
+		r = rinject(c, p, pid, SYS_mremap, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED,
+			    tmp, 0, NULL);
+		if (r < 0)
+			return r;
+		from = tmp;
+	}
+	return rinject(c, p, pid, SYS_mremap, from, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target,
+		       0, NULL);
+}
+
+static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_model *vm)
+{
+	const struct img_vma *v = &vm->v;
+	pid_t pid = p->m->p.pid;
+	uint64_t len = v->end - v->start;
+	int fd = -1, flags = MAP_FIXED, r = 0, close_fd = 0;
+	uint32_t prot = v->prot;
+
+	switch (v->kind) {
+	case VMA_ANON_PRIVATE:
+		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
+		prot = PROT_READ | PROT_WRITE;
+		if (v->flags & VMA_F_GROWSDOWN)
+			flags |= MAP_GROWSDOWN;
+		break;
+	case VMA_FILE_PRIVATE:
+		flags |= MAP_PRIVATE;
+		prot = PROT_READ | PROT_WRITE;
+		r = target_open(c, p, vm->path, O_RDONLY, &fd);
+		break;
+	case VMA_FILE_SHARED:
+		flags |= MAP_SHARED;
+		r = target_open(c, p, vm->path, (v->prot & PROT_WRITE) ? O_RDWR : O_RDONLY, &fd);
+		break;
+	case VMA_SHM: {
+		char path[128];
+		size_t idx = 0;
+		while (idx < c->m->nshms && c->m->shms[idx].s.id != v->shm_id)
+			idx++;
+		if (c->shm_fds[idx] >= 0)
+			snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), c->shm_fds[idx]);
+		else
+			snprintf(path, sizeof(path), "/proc/%d/map_files/%lx-%lx", getpid(),
+				 (unsigned long)c->shm_addr[idx],
+				 (unsigned long)(c->shm_addr[idx] + c->m->shms[idx].s.size));
+		flags |= MAP_SHARED;
+		r = target_open(c, p, path, O_RDWR, &fd);
+		break;
+	}
+	default:
+		return 0; /* vDSO kinds are moved, not mapped */
+	}
+	if (r < 0)
+		return r;
+	close_fd = r == 1;
+	r = rinject(c, p, pid, SYS_mmap, v->start, len, prot, flags, fd, v->pgoff, NULL);
+	if (close_fd) {
+		int r2 = rinject(c, p, pid, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
+		if (r == 0)
+			r = r2;
+	}
+	if (r < 0)
+		return err_set(c->e, r, "pid %u: cannot map %#lx-%#lx (%s)", pid,
+			       (unsigned long)v->start, (unsigned long)v->end,
+			       vm->path ? vm->path : "anonymous");
+	return 0;
+}
+
+/* Copy the dumped pages in, up to 1024 runs per process_vm_writev. */
+static int write_pages(struct restore_ctx *c, struct rproc *p)
+{
+	struct iovec loc[1024], rem[1024];
+	pid_t pid = p->m->p.pid;
+	size_t n = 0;
+	for (size_t i = 0; i <= p->m->nruns; i++) {
+		if (i < p->m->nruns) {
+			const struct img_page_run *run = &p->m->runs[i];
+			loc[n] = (struct iovec){(void *)run->data, run->npages * IMG_PAGE};
+			rem[n] = (struct iovec){(void *)run->vaddr, run->npages * IMG_PAGE};
+			n++;
+		}
+		if (n && (n == 1024 || i == p->m->nruns)) {
+			size_t want = 0;
+			for (size_t k = 0; k < n; k++)
+				want += loc[k].iov_len;
+			ssize_t got = process_vm_writev(pid, loc, n, rem, n, 0);
+			if (got != (ssize_t)want) {
+				/* Partial or failed (e.g. EFAULT): retry one by one with fallback. */
+				for (size_t k = 0; k < n; k++) {
+					int r = remote_write(pid, (uint64_t)rem[k].iov_base,
+							     loc[k].iov_base, loc[k].iov_len);
+					if (r < 0)
+						return err_set(c->e, r,
+							       "pid %u: cannot write memory at %p",
+							       pid, rem[k].iov_base);
+				}
+			}
+			n = 0;
+		}
+	}
+	return 0;
+}
+
+static int finish_vma(struct restore_ctx *c, struct rproc *p, const struct img_vma *v)
+{
+	static const struct {
+		uint32_t flag;
+		int advice;
+	} adv[] = {
+		{VMA_F_DONTFORK, MADV_DONTFORK},   {VMA_F_DONTDUMP, MADV_DONTDUMP},
+		{VMA_F_HUGEPAGE, MADV_HUGEPAGE},   {VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE},
+		{VMA_F_WIPEONFORK, MADV_WIPEONFORK},
+	};
+	pid_t pid = p->m->p.pid;
+	uint64_t len = v->end - v->start;
+	int r = 0;
+	if (v->kind == VMA_ANON_PRIVATE || v->kind == VMA_FILE_PRIVATE)
+		if (v->prot != (PROT_READ | PROT_WRITE))
+			r = rinject(c, p, pid, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, NULL);
+	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(adv); i++)
+		if (v->flags & adv[i].flag)
+			r = rinject(c, p, pid, SYS_madvise, v->start, len, adv[i].advice, 0, 0, 0,
+				    NULL);
+	if (r == 0 && (v->flags & VMA_F_LOCKED))
+		r = rinject(c, p, pid, SYS_mlock, v->start, len, 0, 0, 0, 0, NULL);
+	return r;
+}
+
+static int set_mm(struct restore_ctx *c, struct rproc *p)
+{
+	const struct img_mm *mm = &p->m->mm;
+	struct prctl_mm_map map = {0};
+	pid_t pid = p->m->p.pid;
+	int exe_fd;
+
+	int r = target_open(c, p, mm->exe_path, O_RDONLY, &exe_fd);
+	if (r < 0)
+		return r;
+	map.start_code = mm->start_code;
+	map.end_code = mm->end_code;
+	map.start_data = mm->start_data;
+	map.end_data = mm->end_data;
+	map.start_brk = mm->start_brk;
+	map.brk = mm->brk;
+	map.start_stack = mm->start_stack;
+	map.arg_start = mm->arg_start;
+	map.arg_end = mm->arg_end;
+	map.env_start = mm->env_start;
+	map.env_end = mm->env_end;
+	map.auxv = (__u64 *)SCR(p, 1024);
+	map.auxv_size = mm->auxv_words * 8;
+	map.exe_fd = exe_fd;
+	if ((r = scratch_put(c, p, 0, &map, sizeof(map))) < 0 ||
+	    (r = scratch_put(c, p, 1024, p->m->auxv, map.auxv_size)) < 0)
+		return r;
+	r = rinject(c, p, pid, SYS_prctl, PR_SET_MM, PR_SET_MM_MAP, SCR(p, 0), sizeof(map), 0, 0,
+		    NULL);
+	return r < 0 ? err_set(c->e, r, "pid %u: cannot set its mm fields (PR_SET_MM_MAP)", pid)
+		     : 0;
+}
+
+int layout_restore(struct restore_ctx *c, struct rproc *p)
+{
+	int r;
+	if ((r = drop_seed_rseq(c, p)) < 0 || (r = drop_seed_mappings(c, p)) < 0 ||
+	    (r = move_vdso(c, p)) < 0)
+		return r;
+	for (size_t i = 0; i < p->m->nvmas; i++)
+		if ((r = map_one(c, p, &p->m->vmas[i])) < 0)
+			return r;
+	if ((r = write_pages(c, p)) < 0)
+		return r;
+	for (size_t i = 0; i < p->m->nvmas; i++)
+		if ((r = finish_vma(c, p, &p->m->vmas[i].v)) < 0)
+			return r;
+	if (p->m->has_mm && (r = set_mm(c, p)) < 0)
+		return r;
+	return layout_close_fds(c, p);
+}
