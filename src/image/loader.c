@@ -12,6 +12,16 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
+/* u32 id -> index, open addressing; ids are never 0 (validate.c), so 0 marks a free slot.
+ * Lookups stay O(1) so a hostile image with many small records cannot make loading quadratic. */
+struct idmap {
+	uint32_t *keys;
+	size_t *vals;
+	size_t cap; /* power of two, or 0 */
+	size_t n;
+	unsigned shift;
+};
+
 struct loader {
 	const uint8_t *buf;
 	size_t len;
@@ -22,7 +32,9 @@ struct loader {
 	int have_info;
 	int ended;
 	struct img_end end;
-	size_t last_proc; /* cache: records of one process usually come together */
+	struct idmap pids;   /* pid -> index in m->procs */
+	struct idmap tids;   /* tid -> index in its process's threads */
+	struct idmap shmids; /* shm id -> index in m->shms */
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(struct loader *l, const char *fmt, ...)
@@ -61,6 +73,71 @@ static int grow(void **arr, size_t n, size_t elem)
 		_r < 0 ? err_set((l)->e, _r, "image: out of memory") : 0;                          \
 	})
 
+static size_t idmap_slot(const struct idmap *h, uint32_t key)
+{
+	size_t i = (size_t)(((uint64_t)key * 0x9e3779b97f4a7c15ULL) >> h->shift);
+
+	while (h->keys[i] && h->keys[i] != key)
+		i = (i + 1) & (h->cap - 1);
+	return i;
+}
+
+static int idmap_get(const struct idmap *h, uint32_t key, size_t *val)
+{
+	if (!h->cap)
+		return 0;
+	size_t i = idmap_slot(h, key);
+	if (!h->keys[i])
+		return 0;
+	*val = h->vals[i];
+	return 1;
+}
+
+static int idmap_grow(struct idmap *h)
+{
+	struct idmap g = {.cap = h->cap ? h->cap * 2 : 16, .shift = h->cap ? h->shift - 1 : 60};
+	size_t bytes;
+
+	if (__builtin_mul_overflow(g.cap, sizeof(*g.vals), &bytes))
+		return -ENOMEM;
+	g.keys = calloc(g.cap, sizeof(*g.keys));
+	g.vals = malloc(bytes);
+	if (!g.keys || !g.vals) {
+		free(g.keys);
+		free(g.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < h->cap; i++)
+		if (h->keys[i]) {
+			size_t j = idmap_slot(&g, h->keys[i]);
+			g.keys[j] = h->keys[i];
+			g.vals[j] = h->vals[i];
+		}
+	g.n = h->n;
+	free(h->keys);
+	free(h->vals);
+	*h = g;
+	return 0;
+}
+
+/* Insert a key known to be absent. */
+static int idmap_put(struct loader *l, struct idmap *h, uint32_t key, size_t val)
+{
+	if ((h->n + 1) * 2 > h->cap && idmap_grow(h) < 0)
+		return err_set(l->e, -ENOMEM, "image: out of memory");
+	size_t i = idmap_slot(h, key);
+	h->keys[i] = key;
+	h->vals[i] = val;
+	h->n++;
+	return 0;
+}
+
+static void idmap_free(struct idmap *h)
+{
+	free(h->keys);
+	free(h->vals);
+}
+
 static char *path_dup(const uint8_t *p, size_t n)
 {
 	char *s = malloc(n + 1);
@@ -72,21 +149,10 @@ static char *path_dup(const uint8_t *p, size_t n)
 	return s;
 }
 
-static struct img_proc_model *find_proc(struct img_model *m, size_t *hint, uint32_t pid)
-{
-	if (*hint < m->nprocs && m->procs[*hint].p.pid == pid)
-		return &m->procs[*hint];
-	for (size_t i = 0; i < m->nprocs; i++)
-		if (m->procs[i].p.pid == pid) {
-			*hint = i;
-			return &m->procs[i];
-		}
-	return NULL;
-}
-
 static struct img_proc_model *rec_proc_of(struct loader *l, uint32_t type, uint32_t pid, int *r)
 {
-	struct img_proc_model *p = find_proc(l->m, &l->last_proc, pid);
+	size_t i;
+	struct img_proc_model *p = idmap_get(&l->pids, pid, &i) ? &l->m->procs[i] : NULL;
 
 	*r = p ? 0
 	       : bad(l, "%s pid %u: no REC_PROC for this pid before it", img_record_name(type),
@@ -94,12 +160,11 @@ static struct img_proc_model *rec_proc_of(struct loader *l, uint32_t type, uint3
 	return p;
 }
 
-static struct img_shm_model *shm_find_linear(struct img_model *m, uint32_t id)
+static struct img_shm_model *shm_find(struct loader *l, uint32_t id)
 {
-	for (size_t i = 0; i < m->nshms; i++)
-		if (m->shms[i].s.id == id)
-			return &m->shms[i];
-	return NULL;
+	size_t i;
+
+	return idmap_get(&l->shmids, id, &i) ? &l->m->shms[i] : NULL;
 }
 
 /* ---- one function per record kind; payloads are validated, but may be unaligned ---- */
@@ -117,15 +182,17 @@ static int add_proc(struct loader *l, const uint8_t *p, uint64_t len)
 {
 	struct img_model *m = l->m;
 	struct img_proc pr;
-	size_t hint = 0;
+	size_t i;
 
 	memcpy(&pr, p, sizeof(pr));
 	if (m->nprocs >= m->info.nprocs)
 		return bad(l, "REC_PROC pid %u: more processes than info.nprocs %u", pr.pid,
 			   m->info.nprocs);
-	if (find_proc(m, &hint, pr.pid))
+	if (idmap_get(&l->pids, pr.pid, &i))
 		return bad(l, "REC_PROC pid %u: pid appears twice", pr.pid);
 	int r = APPEND(l, m->procs, m->nprocs);
+	if (r == 0)
+		r = idmap_put(l, &l->pids, pr.pid, m->nprocs);
 	if (r < 0)
 		return r;
 	m->procs[m->nprocs++].p = pr;
@@ -135,6 +202,7 @@ static int add_proc(struct loader *l, const uint8_t *p, uint64_t len)
 static int add_thread(struct loader *l, const uint8_t *p, uint64_t len)
 {
 	struct img_thread t;
+	size_t i;
 	int r;
 
 	memcpy(&t, p, sizeof(t));
@@ -150,7 +218,11 @@ static int add_thread(struct loader *l, const uint8_t *p, uint64_t len)
 	if (t.xstate_size != l->m->info.xstate_size)
 		return bad(l, "REC_THREAD pid %u tid %u: xstate_size %u differs from info %u",
 			   t.pid, t.tid, t.xstate_size, l->m->info.xstate_size);
+	if (idmap_get(&l->tids, t.tid, &i))
+		return bad(l, "REC_THREAD pid %u tid %u: pid/tid used twice", t.pid, t.tid);
 	r = APPEND(l, pm->threads, pm->nthreads);
+	if (r == 0)
+		r = idmap_put(l, &l->tids, t.tid, pm->nthreads);
 	if (r < 0)
 		return r;
 	pm->threads[pm->nthreads].t = t;
@@ -174,12 +246,14 @@ static int add_sigacts(struct loader *l, const uint8_t *p, uint64_t len)
 	return 0;
 }
 
-static struct img_thread_model *find_thread(struct img_proc_model *pm, uint32_t tid)
+static struct img_thread_model *find_thread(struct loader *l, struct img_proc_model *pm,
+					    uint32_t tid)
 {
-	for (size_t i = 0; i < pm->nthreads; i++)
-		if (pm->threads[i].t.tid == tid)
-			return &pm->threads[i];
-	return NULL;
+	size_t i;
+
+	if (!idmap_get(&l->tids, tid, &i) || i >= pm->nthreads || pm->threads[i].t.tid != tid)
+		return NULL;
+	return &pm->threads[i];
 }
 
 static int add_siginfo(struct loader *l, const uint8_t *p, uint64_t len)
@@ -198,7 +272,7 @@ static int add_siginfo(struct loader *l, const uint8_t *p, uint64_t len)
 		pm->shared_siginfo = p + sizeof(h);
 		return 0;
 	}
-	struct img_thread_model *t = find_thread(pm, h.tid);
+	struct img_thread_model *t = find_thread(l, pm, h.tid);
 	if (!t)
 		return bad(l, "REC_SIGINFO pid %u tid %u: no such thread before it", h.pid, h.tid);
 	if (t->siginfo)
@@ -240,9 +314,11 @@ static int add_shm(struct loader *l, const uint8_t *p, uint64_t len)
 	struct img_shm s;
 
 	memcpy(&s, p, sizeof(s));
-	if (shm_find_linear(m, s.id))
+	if (shm_find(l, s.id))
 		return bad(l, "REC_SHM id %u: id appears twice", s.id);
 	int r = APPEND(l, m->shms, m->nshms);
+	if (r == 0)
+		r = idmap_put(l, &l->shmids, s.id, m->nshms);
 	if (r < 0)
 		return r;
 	m->shms[m->nshms++].s = s;
@@ -268,7 +344,7 @@ static int add_pages(struct loader *l, const uint8_t *p, uint64_t len)
 
 	memcpy(&pg, p, sizeof(pg));
 	if (pg.pid == 0) {
-		struct img_shm_model *s = shm_find_linear(l->m, pg.shm_id);
+		struct img_shm_model *s = shm_find(l, pg.shm_id);
 		if (!s)
 			return bad(l, "REC_PAGES shm %u: no REC_SHM with this id before it",
 				   pg.shm_id);
@@ -678,6 +754,9 @@ int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct fer
 		r = walk(&l);
 	if (r == 0)
 		r = check_model(&l);
+	idmap_free(&l.pids);
+	idmap_free(&l.tids);
+	idmap_free(&l.shmids);
 	if (r < 0) {
 		img_model_free(m);
 		return r;
@@ -748,8 +827,10 @@ void img_model_free(struct img_model *m)
 
 struct img_proc_model *img_model_proc(struct img_model *m, uint32_t pid)
 {
-	size_t hint = 0;
-	return find_proc(m, &hint, pid);
+	for (size_t i = 0; i < m->nprocs; i++)
+		if (m->procs[i].p.pid == pid)
+			return &m->procs[i];
+	return NULL;
 }
 
 /* files and shms are sorted by id once loading is done (sort_ids), so look up by bisection. */

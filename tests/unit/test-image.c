@@ -585,6 +585,7 @@ CASE(t_leader, {
 	s->r[3] = tmp;
 })
 CASE(t_count, PROC(0)->nthreads = 3)
+CASE(t_dup_thread, THR(1)->tid = 100)
 CASE(t_dup_tid, THR(1)->tid = 101; SIGI(1)->tid = 101)
 
 static void test_reject_thread(void **state)
@@ -598,6 +599,7 @@ static void test_reject_thread(void **state)
 		{"extra", t_extra, "more threads than nthreads 1"},
 		{"leader", t_leader, "first thread is not the leader"},
 		{"count", t_count, "nthreads 3 but 2"},
+		{"dup thread", t_dup_thread, "REC_THREAD pid 100 tid 100: pid/tid used twice"},
 		{"dup tid", t_dup_tid, "tid 101: pid/tid used twice"},
 	};
 	run_cases(c, ARRAY_SIZE(c));
