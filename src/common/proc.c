@@ -59,10 +59,12 @@ int proc_stat_parse(const char *text, struct proc_stat *ret)
 			p++;
 		if (!*p || *p == '\n')
 			break;
-		long long v = strtoll(p, &end, 10);
+		/* Negative fields (nice, priority) wrap; read back through a signed cast. */
+		unsigned long long v = *p == '-' ? (unsigned long long)strtoll(p, &end, 10)
+						 : strtoull(p, &end, 10);
 		if (end == p)
 			return -EBADMSG;
-		f[n++] = (unsigned long long)v;
+		f[n++] = v;
 		p = end;
 	}
 	if (n < 49)
@@ -72,9 +74,9 @@ int proc_stat_parse(const char *text, struct proc_stat *ret)
 	ret->pgrp = f[1];
 	ret->session = f[2];
 	ret->nice = (long)(long long)f[15];
-	ret->start_code = f[21];
-	ret->end_code = f[22];
-	ret->start_stack = f[23];
+	ret->start_code = f[22];
+	ret->end_code = f[23];
+	ret->start_stack = f[24];
 	ret->exit_signal = f[34];
 	ret->rt_priority = f[36];
 	ret->policy = f[37];
