@@ -25,6 +25,7 @@ UNIT_SRC := $(wildcard tests/unit/test-*.c)
 CASE_SRC := $(wildcard tests/cases/*.c)
 CASE_LIB := $(wildcard tests/cases/lib/*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
+TOOL_SRC := $(wildcard tests/tools/*.c)
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(O)/%.o)
@@ -33,8 +34,9 @@ SIM_CORE := $(filter-out $(O)/sim/main.o,$(SIM_OBJ))
 UNITS    := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 CASES    := $(CASE_SRC:tests/cases/%.c=$(O)/tests/cases/%)
 BENCHES  := $(BENCH_SRC:bench/%.c=$(O)/bench/%)
+TOOLS    := $(TOOL_SRC:tests/tools/%.c=$(O)/tests/tools/%)
 
-all: $(O)/ferry $(if $(SIM_SRC),$(O)/ferry-sim) $(UNITS) $(CASES) $(BENCHES)
+all: $(O)/ferry $(if $(SIM_SRC),$(O)/ferry-sim) $(UNITS) $(CASES) $(BENCHES) $(TOOLS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -62,6 +64,11 @@ $(O)/tests/cases/%: tests/cases/%.c $(CASE_LIB) tests/cases/lib/caselib.h
 	@mkdir -p $(dir $@)
 	cc -O1 -g -std=gnu11 -Wall -Wextra -Werror -Wno-unused-parameter -D_GNU_SOURCE -mavx2 \
 		-Itests/cases/lib -o $@ $< $(CASE_LIB) -lpthread -lrt
+
+# Test tools (reaper, demo workload): plain programs, no sanitizers, no library.
+$(O)/tests/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 $(O)/bench/%: $(O)/bench/%.o $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
