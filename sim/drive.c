@@ -2,6 +2,7 @@
 /* ferry-sim policy drivers: what each compared policy does at a birth and at an activation,
  * expressed through src/policy. Baselines see loads as process counts (as published);
  * ferry sees load per unit of capacity. */
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -113,7 +114,7 @@ static int ask_target(struct sim *s, uint32_t to, double src_load, double mem, d
 
 static uint32_t place_ferry(struct sim *s, uint32_t j, uint32_t o)
 {
-	const struct policy_params *p = &s->c->params;
+	struct policy_params pp = s->c->params, *p = &pp;
 	double mem = s->w[j].mem, here = sim__load_index(s, o);
 	bool short_mem = sim__mem_free(s, o) - mem < p->mem_reserve;
 	size_t n = cands(s, o, false, false);
@@ -123,6 +124,9 @@ static uint32_t place_ferry(struct sim *s, uint32_t j, uint32_t o)
 
 	if (b < 0)
 		return o;
+	/* E[1/L] is learnt from the processes that finished so far, as ferryd would. */
+	pp.place_cost = s->c->place_cost;
+	pp.inv_life = s->done ? s->inv_sum / s->done : 0;
 	c = s->cand[b];
 	sim__note_age(s, c.age);
 	if (!short_mem && !policy_place_remote(here, s->nodes[o].speed, &c, p))
@@ -139,6 +143,7 @@ uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost)
 	struct policy_params unit = s->c->params;
 	int b;
 
+	unit.inv_life = 0; /* the published baseline has no lifetime model */
 	switch (s->pol) {
 	case SIM_RANDOM:
 		to = policy_rand_below(&s->rng, s->c->nodes);
@@ -163,40 +168,59 @@ uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost)
 
 static void step_hbd(struct sim *s, uint32_t i)
 {
+	struct policy_params hbd = s->c->params;
 	size_t n = s->nodes[i].jobs.n, nc;
 	int b, k;
 
+	hbd.recent = 0; /* the published policy has no such rule */
+	hbd.cpu_bound_min = 0;
 	if (n < 2)
 		return;
 	nc = cands(s, i, true, true);
 	b = policy_locate_min(s->cand, nc);
 	if (b < 0)
 		return;
-	k = policy_select_hbd(s->procs, build_procs(s, i), (double)n, s->cand[b].load,
-			      &s->c->params);
+	k = policy_select_hbd(s->procs, build_procs(s, i), s->now, (double)n, s->cand[b].load,
+			      &hbd);
 	if (k < 0)
 		return;
 	sim__note_age(s, s->cand[b].age);
 	migrate(s, s->pjob[k], s->cand[b].node);
 }
 
+/* Fresh information (the target's exact load) is trusted: the least loaded node and the HBD
+ * criterion in capacity units. Otherwise: power of d, system saving, margin, and refusal. */
 static void ferry_send(struct sim *s, uint32_t i)
 {
 	const struct policy_params *p = &s->c->params;
-	size_t nc = cands(s, i, false, false);
-	int b = policy_locate(s->cand, nc, 0, p, &s->rng, NULL, NULL), k;
+	bool fresh = s->c->oracle;
+	size_t nc = cands(s, i, false, fresh);
+	int b = fresh ? policy_locate_min(s->cand, nc)
+		      : policy_locate(s->cand, nc, 0, p, &s->rng, NULL, NULL);
 	double src = sim__load_index(s, i);
+	size_t np;
 	struct policy_cand c;
+	int k;
 
 	if (b < 0)
 		return;
 	c = s->cand[b];
-	k = policy_select(s->procs, build_procs(s, i), s->now, src, s->nodes[i].speed, c.load,
-			  c.capacity, p);
+	np = build_procs(s, i);
+	if (c.age <= p->fresh) {
+		/* Exact loads cannot mislead into ping-pong, so no recency ban here; a lone
+		 * process relieves nobody. */
+		struct policy_params fp = *p;
+
+		fp.recent = 0;
+		k = np < 2 ? -ENOENT : policy_select_hbd(s->procs, np, s->now, src, c.load, &fp);
+	} else {
+		k = policy_select(s->procs, np, s->now, src, s->nodes[i].speed, c.load, c.capacity,
+				  p);
+	}
 	if (k < 0)
 		return;
 	sim__note_age(s, c.age);
-	if (ask_target(s, c.node, src, s->procs[k].mem, p->margin) == 0)
+	if (ask_target(s, c.node, src, s->procs[k].mem, c.age <= p->fresh ? 0 : p->margin) == 0)
 		migrate(s, s->pjob[k], c.node);
 }
 

@@ -24,7 +24,7 @@ double sim__eff_speed(const struct sim *s, const struct sim_node *nd)
 
 double sim__load_index(const struct sim *s, uint32_t i)
 {
-	return s->nodes[i].jobs.n / s->nodes[i].speed;
+	return (s->nodes[i].jobs.n + s->nodes[i].incoming) / s->nodes[i].speed;
 }
 
 double sim__mem_free(const struct sim *s, uint32_t i)
@@ -107,6 +107,11 @@ double sim__job_remove(struct sim *s, uint32_t j)
 void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost)
 {
 	s->jnode[j] = to;
+	s->nodes[to].incoming++;
+	if (s->oracle.a) {
+		s->nload[to] = sim__load_index(s, to);
+		sim_iheap_fix(&s->oracle, s->opos[to], s->nload, s->opos);
+	}
 	sim_evq_push(&s->q, s->now + cost, EV_LAND, j, 0);
 }
 
@@ -129,6 +134,7 @@ static void on_done(struct sim *s, uint32_t i)
 	sd = resp / s->w[j].work;
 	s->slow[s->done++] = sd;
 	s->sum_slow += sd;
+	s->inv_sum += 1.0 / s->w[j].work;
 	s->sum_resp += resp;
 	s->sum_delay += resp - s->w[j].work;
 	s->gt3 += sd > 3;
@@ -196,6 +202,7 @@ static void dispatch(struct sim *s, struct sim_ev e)
 			on_done(s, e.id);
 		break;
 	case EV_LAND:
+		s->nodes[s->jnode[e.id]].incoming--;
 		sim__job_add(s, s->jnode[e.id], e.id, s->rem[e.id]);
 		break;
 	case EV_GOSSIP:

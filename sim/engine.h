@@ -28,6 +28,7 @@ struct sim_node {
 	uint32_t ver;
 	bool ticking;
 	uint32_t tick_gen;
+	uint32_t incoming; /* accepted transfers on their way here: counted in the load */
 	struct policy_gossip g;
 	struct policy_activation act;
 	struct policy_load exported;
@@ -62,7 +63,7 @@ struct sim {
 	/* metrics */
 	double *slow;
 	uint64_t done, gt3, msgs;
-	double sum_slow, sum_resp, sum_delay, msg_until;
+	double sum_slow, sum_resp, sum_delay, msg_until, inv_sum;
 	uint64_t migrations, placements, refusals;
 	double mib_moved, age_sum;
 	uint64_t age_n;

@@ -48,7 +48,7 @@ static const char usage[] =
 	"  --d D               candidates for the power of d choices (2)\n"
 	"  --margin M          stability margin for migration, load per capacity (1)\n"
 	"  --place-margin M    stability margin for placement at birth (1)\n"
-	"  --recent S          no re-migration within S seconds (5)\n"
+	"  --recent S          no re-migration within S seconds (2)\n"
 	"  --benefit B         migrate only if predicted saving >= B x cost (1)\n"
 	"  --high H            overloaded above this load index (1.5)\n"
 	"  --low L             no longer overloaded below this load index (1.0)\n"

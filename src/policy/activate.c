@@ -12,7 +12,7 @@ void policy_params_default(struct policy_params *p)
 	p->bandwidth = 100.0;
 	p->margin = 1.0;
 	p->place_margin = 1.0;
-	p->recent = 5.0;
+	p->recent = 2.0;
 	p->cpu_bound_min = 0.5;
 	p->benefit = 1.0;
 	p->d = 2;
@@ -20,6 +20,9 @@ void policy_params_default(struct policy_params *p)
 	p->low = 1.0;
 	p->idle = 0.5;
 	p->mem_reserve = 0.0;
+	p->place_cost = 0.3;
+	p->inv_life = 0.0;
+	p->fresh = 0.1;
 }
 
 /* Order matters: an administrator's drain and the owner's return override load balancing, and

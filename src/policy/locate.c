@@ -53,7 +53,7 @@ bool policy_place_remote(double local, double local_cap, const struct policy_can
 	double here = local + 1.0 / local_cap;
 	double there = cand->load + 1.0 / cand->capacity;
 
-	return there + p->place_margin <= here;
+	return there + p->place_margin <= here && here - there >= p->place_cost * p->inv_life;
 }
 
 int policy_accept(const struct policy_activation *a, double load, double capacity, double mem_free,

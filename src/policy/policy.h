@@ -40,6 +40,9 @@ struct policy_params {
 	double low;	      /* ... and no longer overloaded below this one */
 	double idle;	      /* receiver-initiated: ask for work below this */
 	double mem_reserve;   /* MiB: below this much free memory, usher work away */
+	double place_cost;    /* s: cost of remote execution at birth */
+	double inv_life;      /* 1/s: measured mean of 1/(CPU demand) of finished processes */
+	double fresh;	      /* s: information younger than this is trusted without margin */
 };
 
 void policy_params_default(struct policy_params *p);
@@ -76,17 +79,19 @@ enum policy_action policy_activate(struct policy_activation *a, enum policy_trig
 double policy_migration_cost(const struct policy_params *p, double mem);
 /* Harchol-Balter & Downey: worth moving if age > cost / (n - m), n and m in processes. */
 bool policy_hbd_eligible(double age, double cost, double n, double m);
-/* Predicted saving (s) of moving a process of CPU age `age` from a node with load index `src`
- * (counting the process) to one with `dst` (not counting it): with Pr{L > T | a} = a/T the median
- * remaining demand equals the age, and a unit of demand takes `load/capacity` seconds. */
+/* Predicted saving (s of total response time, the migrant's and its neighbours') of moving a
+ * process of CPU age `age` from a node with load index `src` (counting the process) to one with
+ * `dst` (not counting it). For equal capacities it is 2*age*(n - m - 1). */
 double policy_saving(double age, double src, double src_cap, double dst, double dst_cap);
 /* Choose the process to move to a target of load index `dst` (capacity dst_cap) from this node
  * (load index `src`, capacity src_cap). Returns its index, or -ENOENT if none is worth it. */
 int policy_select(const struct policy_proc *procs, size_t n, double now, double src, double src_cap,
 		  double dst, double dst_cap, const struct policy_params *p);
-/* HBD baseline: oldest eligible process by age > cost/(n - m); -ENOENT if none. */
-int policy_select_hbd(const struct policy_proc *procs, size_t n, double src_n, double dst_m,
-		      const struct policy_params *p);
+/* Harchol-Balter & Downey: the oldest process with age > cost/(n - m) (n, m process counts, or
+ * load indices on unequal nodes), honouring marks, p->recent and p->cpu_bound_min; -ENOENT.
+ * ferry uses it when its information about the target is fresh (age <= p->fresh). */
+int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
+		      double dst_m, const struct policy_params *p);
 
 /* ---- location ---- */
 
@@ -107,7 +112,8 @@ int policy_locate(const struct policy_cand *c, size_t n, double mem, const struc
 /* Index of the least loaded candidate overall (the "global least loaded" baseline), -ENOENT. */
 int policy_locate_min(const struct policy_cand *c, size_t n);
 /* Placement at birth: place on `cand` rather than locally only if the target would stay clearly
- * below the local node after the birth. */
+ * below the local node after the birth (place_margin) and the expected slowdown saved exceeds
+ * what remote execution adds, place_cost * E[1/L] (inv_life; 0 disables that test). */
 bool policy_place_remote(double local, double local_cap, const struct policy_cand *cand,
 			 const struct policy_params *p);
 

@@ -18,10 +18,12 @@ bool policy_hbd_eligible(double age, double cost, double n, double m)
 
 double policy_saving(double age, double src, double src_cap, double dst, double dst_cap)
 {
-	/* Processor sharing: with k tasks on capacity c a task runs at c/k, so a unit of demand
-	 * takes k/c seconds: `src` at the source (the process counted), dst + 1/dst_cap at the
-	 * target once it has arrived. src_cap is implied by `src` and kept for symmetry. */
-	return age * (src - (dst + 1.0 / dst_cap));
+	/* Processor sharing: w seconds of demand on a node of capacity c with k tasks (itself
+	 * included) cost the task w*k/c of its own time and delay each of the k-1 others by w/c:
+	 * w*(2*load - 1/c) of total response time. Moving it saves the difference between the
+	 * source (load `src`, counted) and the target (load dst + 1/dst_cap once it is there).
+	 * With Pr{L > T | a} = a/T the median remaining demand is the age, so w = age. */
+	return age * (2.0 * src - 1.0 / src_cap - 2.0 * (dst + 1.0 / dst_cap) + 1.0 / dst_cap);
 }
 
 static bool may_move(const struct policy_proc *pr, double now, const struct policy_params *p)
@@ -61,8 +63,8 @@ int policy_select(const struct policy_proc *procs, size_t n, double now, double 
 	return best;
 }
 
-int policy_select_hbd(const struct policy_proc *procs, size_t n, double src_n, double dst_m,
-		      const struct policy_params *p)
+int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
+		      double dst_m, const struct policy_params *p)
 {
 	int best = -ENOENT;
 
@@ -70,6 +72,8 @@ int policy_select_hbd(const struct policy_proc *procs, size_t n, double src_n, d
 		const struct policy_proc *pr = &procs[i];
 		double cost = policy_migration_cost(p, pr->mem);
 
+		if (!may_move(pr, now, p))
+			continue;
 		if (!policy_hbd_eligible(pr->cpu_age, cost, src_n, dst_m))
 			continue;
 		if (best < 0 || pr->cpu_age > procs[best].cpu_age)

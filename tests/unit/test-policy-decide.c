@@ -29,8 +29,10 @@ static void hbd_selects_oldest_eligible(void **st)
 	struct policy_proc ps[3] = {proc(0.5, 0, 0), proc(5, 0, 0), proc(3, 0, 0)};
 
 	policy_params_default(&p);
-	assert_int_equal(policy_select_hbd(ps, 3, 3, 0, &p), 1);
-	assert_int_equal(policy_select_hbd(ps, 3, 1, 1, &p), -ENOENT);
+	assert_int_equal(policy_select_hbd(ps, 3, 0, 3, 0, &p), 1);
+	assert_int_equal(policy_select_hbd(ps, 3, 0, 1, 1, &p), -ENOENT);
+	ps[1].flags = POLICY_PROC_NOMIGRATE;
+	assert_int_equal(policy_select_hbd(ps, 3, 0, 3, 0, &p), 2);
 }
 
 static void cost_from_memory(void **st)
@@ -50,15 +52,15 @@ static void select_respects_marks_recent_and_margin(void **st)
 				    proc(30, 10, 0)};
 
 	policy_params_default(&p);
-	ps[1].last_migrated = 98.0; /* 2 s ago at now = 100, recent = 5 */
+	ps[1].last_migrated = 99.0; /* 1 s ago at now = 100, recent = 2 */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), 2);
 	ps[2].cpu_frac = 0.1; /* mostly sleeping: not worth moving */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);
 	ps[2].cpu_frac = 1;
 	/* Target would not stay clearly below: dst + 1 + margin > src. */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 2.5, 1, &p), -ENOENT);
-	/* Young process: saving age*(src - dst - 1) below the cost. */
-	ps[2].cpu_age = 0.1;
+	/* Young process: saving 2*age*(src - dst - 1) below the cost. */
+	ps[2].cpu_age = 0.05;
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);
 }
 
