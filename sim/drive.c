@@ -188,40 +188,57 @@ static void step_hbd(struct sim *s, uint32_t i)
 	migrate(s, s->pjob[k], s->cand[b].node);
 }
 
-/* Fresh information (the target's exact load) is trusted: the least loaded node and the HBD
- * criterion in capacity units. Otherwise: power of d, system saving, margin, and refusal. */
-static void ferry_send(struct sim *s, uint32_t i)
+#define PROBE_LIMIT 3 /* Eager, Lazowska & Zahorjan: a small probe limit suffices */
+
+/* One attempt: choose a target among the candidates, a process for it, and ask. Returns 1 if
+ * a migration started, 0 if nothing is worth it, -1 if the target refused. */
+static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
 {
 	const struct policy_params *p = &s->c->params;
-	bool fresh = s->c->oracle;
-	size_t nc = cands(s, i, false, fresh);
 	int b = fresh ? policy_locate_min(s->cand, nc)
 		      : policy_locate(s->cand, nc, 0, p, &s->rng, NULL, NULL);
 	double src = sim__load_index(s, i);
+	struct policy_params fp = *p;
+	struct policy_cand *c;
 	size_t np;
-	struct policy_cand c;
 	int k;
 
-	if (b < 0)
-		return;
-	c = s->cand[b];
+	if (b < 0 || !isfinite(s->cand[b].load))
+		return 0;
+	c = &s->cand[b];
 	np = build_procs(s, i);
-	if (c.age <= p->fresh) {
-		/* Exact loads cannot mislead into ping-pong, so no recency ban here; a lone
-		 * process relieves nobody. */
-		struct policy_params fp = *p;
-
+	if (c->age <= p->fresh) {
+		/* Exact loads cannot mislead into ping-pong, so no recency ban and no margin
+		 * (HBD's rule); a lone process relieves nobody. */
 		fp.recent = 0;
-		k = np < 2 ? -ENOENT : policy_select_hbd(s->procs, np, s->now, src, c.load, &fp);
+		fp.margin = 0;
+		k = np < 2 ? -ENOENT : policy_select_hbd(s->procs, np, s->now, src, c->load, &fp);
 	} else {
-		k = policy_select(s->procs, np, s->now, src, s->nodes[i].speed, c.load, c.capacity,
-				  p);
+		k = policy_select(s->procs, np, s->now, src, s->nodes[i].speed, c->load,
+				  c->capacity, p);
 	}
 	if (k < 0)
-		return;
-	sim__note_age(s, c.age);
-	if (ask_target(s, c.node, src, s->procs[k].mem, c.age <= p->fresh ? 0 : p->margin) == 0)
-		migrate(s, s->pjob[k], c.node);
+		return 0;
+	sim__note_age(s, c->age);
+	if (ask_target(s, c->node, src, s->procs[k].mem, fp.margin) < 0) {
+		c->load = INFINITY; /* do not ask it again this round */
+		return -1;
+	}
+	migrate(s, s->pjob[k], c->node);
+	return 1;
+}
+
+/* Fresh information (the target's exact load) is trusted: the least loaded node and the HBD
+ * criterion in capacity units. Otherwise: power of d, system saving, margin, and refusal,
+ * with up to PROBE_LIMIT targets asked in turn. */
+static void ferry_send(struct sim *s, uint32_t i)
+{
+	bool fresh = s->c->oracle;
+	size_t nc = cands(s, i, false, fresh);
+
+	for (int t = 0; t < PROBE_LIMIT; t++)
+		if (send_once(s, i, nc, fresh) >= 0)
+			return;
 }
 
 /* Receiver-initiated: an idle node picks the busiest of d candidates and asks it for work;
