@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/* Refusal: a process holding TCP sockets (a listener and an established loopback connection with
+ * unread data) must make `ferry dump` fail; afterwards the original is intact: not traced, same
+ * fds, the queued data is still there and the connection still works both ways. */
+#include "caselib.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static void fdset(char *out, size_t size)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	size_t len = 0;
+
+	out[0] = 0;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len + 16 < size)
+			len += (size_t)snprintf(out + len, size - len, "%s ", e->d_name);
+	if (d)
+		closedir(d);
+}
+
+int main(void)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof(a);
+	char before[1024], now[1024], buf[64], tracer[16];
+	int l, c, s;
+
+	case_init();
+	l = socket(AF_INET, SOCK_STREAM, 0);
+	c = socket(AF_INET, SOCK_STREAM, 0);
+	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
+	    getsockname(l, (struct sockaddr *)&a, &al) || connect(c, (struct sockaddr *)&a, sizeof(a)))
+		case_fail("tcp setup");
+	s = accept(l, NULL, NULL);
+	if (s < 0 || send(c, "queued", 6, 0) != 6)
+		case_fail("accept/send");
+	fdset(before, sizeof(before));
+	case_ready();
+	case_wait();
+	fdset(now, sizeof(now));
+	if (strcmp(now, before))
+		case_fail("fds are '%s', were '%s'", now, before);
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	memset(buf, 0, sizeof(buf));
+	if (recv(s, buf, sizeof(buf), MSG_DONTWAIT) != 6 || strcmp(buf, "queued"))
+		case_fail("queued data lost: '%s'", buf);
+	if (send(s, "back", 4, 0) != 4 || recv(c, buf, 4, 0) != 4 || memcmp(buf, "back", 4))
+		case_fail("connection broken");
+	case_pass();
+}
