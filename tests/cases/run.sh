@@ -120,6 +120,9 @@ run_one() {
 		done
 		kill_tree "$pid" ${rpids[@]+"${rpids[@]}"}
 		wait "$pid" ${rpids[@]+"${rpids[@]}"} 2>/dev/null
+		# what a killed case could not clean up: cases name their temp files
+		# /tmp/ferry-case-WHAT.PID[.N]
+		rm -rf /tmp/ferry-case-*."$pid" /tmp/ferry-case-*."$pid".*
 		if [ "${KEEP:-0}" = 1 ]; then echo "---- kept $tmp"; else rm -rf "$tmp"; fi
 		nfail=$((nfail + 1))
 	}
