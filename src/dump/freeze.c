@@ -172,9 +172,10 @@ void kill_tree(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (c->procs[i].nthreads)
 			kill(c->procs[i].pid, SIGKILL);
-	/* Collect the tracer's exit notifications, so the real parents see the deaths now. */
+	/* Collect the tracer's exit notifications, so the real parents see the deaths now.
+	 * Other threads first: a leader is reported only once its whole group is gone. */
 	for (size_t i = 0; i < c->nprocs; i++)
-		for (size_t t = 0; t < c->procs[i].nthreads; t++)
+		for (size_t t = c->procs[i].nthreads; t-- > 0;)
 			while (waitpid(c->procs[i].tids[t], &status, __WALL) < 0 && errno == EINTR)
 				;
 }
