@@ -109,8 +109,9 @@ static int dump_all(struct dump_ctx *c)
 		return r;
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct dproc *p = &c->procs[i];
-		if ((r = dump_task(c, p)) < 0 || (r = dump_mem(c, p)) < 0 ||
-		    (r = dump_files(c, p)) < 0)
+		if ((r = dump_task(c, p)) < 0)
+			return r;
+		if (!p->zombie && ((r = dump_mem(c, p)) < 0 || (r = dump_files(c, p)) < 0))
 			return r;
 		c->st->nthreads += p->nthreads;
 	}

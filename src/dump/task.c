@@ -292,11 +292,14 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 		return r;
 	ip->pdeathsig = ints[0];
 	ip->child_subreaper = ints[1];
+	/* prlimit() on a process of another user needs CAP_SYS_RESOURCE, which these machines
+	 * lack (KERNEL-FACTS.md), so the process reads its own limits. */
 	for (int res = 0; res < 16; res++) {
 		struct rlimit rl;
-		if (prlimit(p->pid, res, NULL, &rl) < 0)
-			return err_set(c->e, neg_errno(), "pid %d: cannot read rlimit %d: %m",
-				       p->pid, res);
+		if ((r = inject_ok(c, p, p->pid, "prlimit64", SYS_prlimit64, 0, res, 0, p->scratch,
+				   NULL)) < 0 ||
+		    (r = remote_read(p->pid, p->scratch, &rl, sizeof(rl))) < 0)
+			return r;
 		ip->rlim_cur[res] = rl.rlim_cur;
 		ip->rlim_max[res] = rl.rlim_max;
 	}
@@ -326,8 +329,10 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 static int parse_timers(const char *text, struct img_timer *out, size_t max, size_t *ret_n)
 {
 	size_t n = 0;
-	const char *p = text;
-	while ((p = strstr(p, "ID: "))) {
+	/* Entries start with "ID: " at the start of a line ("ClockID: " also contains it). */
+	for (const char *p = text; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+		if (strncmp(p, "ID: ", 4))
+			continue;
 		if (n >= max)
 			return -E2BIG;
 		struct img_timer *t = &out[n];
@@ -339,15 +344,15 @@ static int parse_timers(const char *text, struct img_timer *out, size_t max, siz
 			   &t->timer_id, &t->sigev_signo, &val, kind, &tid, &t->clock_id) != 6)
 			return -EBADMSG;
 		t->sigev_value = val;
-		t->notify_tid = tid;
-		if (!strcmp(kind, "thread"))
+		if (!strcmp(kind, "thread")) {
 			t->sigev_notify = SIGEV_THREAD_ID;
+			t->notify_tid = tid;
+		}
 		else if (!strcmp(kind, "signal"))
 			t->sigev_notify = SIGEV_SIGNAL;
 		else
 			t->sigev_notify = SIGEV_NONE;
 		n++;
-		p += 4;
 	}
 	*ret_n = n;
 	return 0;

@@ -225,6 +225,15 @@ int seeds_create(struct restore_ctx *c)
 	}
 	if (pipe2(c->ready_pipe, O_CLOEXEC) < 0)
 		return neg_errno();
+	/* Above the file table: the seeds' dup2()s must never hit the pipe, and the final
+	 * close_range(table_base, ~0) in each restored process closes it. */
+	for (int i = 0; i < 2; i++) {
+		int fd = fcntl(c->ready_pipe[i], F_DUPFD_CLOEXEC, c->table_base + (int)c->m->nfiles);
+		if (fd < 0)
+			return neg_errno();
+		close(c->ready_pipe[i]);
+		c->ready_pipe[i] = fd;
+	}
 	/* Seeds start with every signal blocked; the image's masks are set at the end. */
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);

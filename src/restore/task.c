@@ -109,8 +109,9 @@ static int queue_signals(struct restore_ctx *c, struct rproc *p, uint32_t tid, c
 		int r = scratch_put(c, p, 0, info, 128);
 		if (r < 0)
 			return r;
+		/* The kernel allows any si_code only when the target thread sends to itself. */
 		if (tid)
-			r = rinject(c, p, pid, SYS_rt_tgsigqueueinfo, pid, tid, info->si_signo,
+			r = rinject(c, p, tid, SYS_rt_tgsigqueueinfo, pid, tid, info->si_signo,
 				    SCR(p, 0), 0, 0, NULL);
 		else
 			r = rinject(c, p, pid, SYS_rt_sigqueueinfo, pid, info->si_signo, SCR(p, 0),
