@@ -80,12 +80,20 @@ static void zombie_exit(const struct img_proc *p)
 	_exit(WEXITSTATUS(st));
 }
 
+static int leads_group(const struct img_proc *p)
+{
+	return p->pgid == p->pid || p->sid == p->pid;
+}
+
+/* Group and session leaders first, so siblings can join their groups. */
 static void fork_children(struct restore_ctx *c, int index)
 {
 	const struct img_proc *me = &c->m->procs[index].p;
-	for (size_t i = 0; i < c->m->nprocs; i++) {
+	for (size_t k = 0; k < 2 * c->m->nprocs; k++) {
+		size_t i = k % c->m->nprocs;
 		const struct img_proc *p = &c->m->procs[i].p;
-		if (p->ppid != me->pid || (int)i == index || i == 0)
+		if (p->ppid != me->pid || (int)i == index || i == 0 ||
+		    leads_group(p) != (k < c->m->nprocs))
 			continue;
 		pid_t pid = clone_with_pid(p->pid, p->exit_signal ? p->exit_signal : SIGCHLD);
 		if (pid < 0) {
@@ -95,6 +103,9 @@ static void fork_children(struct restore_ctx *c, int index)
 		}
 		if (pid == 0)
 			seed_main(c, i);
+		/* Also from this side, as shells do: a sibling may join the group right away. */
+		if (p->pgid == p->pid && p->sid != p->pid)
+			setpgid(pid, pid);
 		if (p->state == PROC_ZOMBIE) {
 			/* Wait until it is a zombie (not reaped: WNOWAIT), and drop its SIGCHLD. */
 			siginfo_t si;

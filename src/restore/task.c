@@ -153,7 +153,8 @@ static int restore_timers(struct restore_ctx *c, struct rproc *p)
 	if ((r = rinject(c, p, pid, SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 1, 0, 0, 0, 0, NULL)) <
 	    0)
 		return err_set(c->e, r, "pid %u: this kernel cannot restore POSIX timer ids", pid);
-	for (size_t i = 0; i < p->m->ntimers; i++) {
+	/* /proc/PID/timers lists the newest first: create in reverse to keep that order. */
+	for (size_t i = p->m->ntimers; i-- > 0;) {
 		const struct img_timer *t = &p->m->timers[i];
 		struct sigevent sev;
 		struct itimerspec its = {{t->interval_ns / 1000000000, t->interval_ns % 1000000000},
