@@ -155,6 +155,23 @@ static int move_vdso(struct restore_ctx *c, struct rproc *p)
 		       0, NULL);
 }
 
+/* Whether the image holds pages for [start, end) (runs are sorted, each inside one VMA). */
+static int vma_has_pages(const struct img_proc_model *m, const struct img_vma *v)
+{
+	for (size_t i = 0; i < m->nruns; i++)
+		if (m->runs[i].vaddr >= v->start && m->runs[i].vaddr < v->end)
+			return 1;
+	return 0;
+}
+
+/* The protection a private VMA is mapped with: writable only while pages go in, so a VMA
+ * without dumped pages keeps its original accounting flags and does not merge with a
+ * neighbour it was separate from. */
+static uint32_t initial_prot(const struct img_proc_model *m, const struct img_vma *v)
+{
+	return vma_has_pages(m, v) ? PROT_READ | PROT_WRITE : v->prot;
+}
+
 static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_model *vm)
 {
 	const struct img_vma *v = &vm->v;
@@ -166,13 +183,13 @@ static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_
 	switch (v->kind) {
 	case VMA_ANON_PRIVATE:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
-		prot = PROT_READ | PROT_WRITE;
+		prot = initial_prot(p->m, v);
 		if (v->flags & VMA_F_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
 		break;
 	case VMA_FILE_PRIVATE:
 		flags |= MAP_PRIVATE;
-		prot = PROT_READ | PROT_WRITE;
+		prot = initial_prot(p->m, v);
 		r = target_open(c, p, vm->path, O_RDONLY, &fd);
 		break;
 	case VMA_FILE_SHARED:
@@ -262,7 +279,7 @@ static int finish_vma(struct restore_ctx *c, struct rproc *p, const struct img_v
 	uint64_t len = v->end - v->start;
 	int r = 0;
 	if (v->kind == VMA_ANON_PRIVATE || v->kind == VMA_FILE_PRIVATE)
-		if (v->prot != (PROT_READ | PROT_WRITE))
+		if (v->prot != initial_prot(p->m, v))
 			r = rinject(c, p, pid, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, NULL);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(adv); i++)
 		if (v->flags & adv[i].flag)
