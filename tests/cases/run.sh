@@ -69,18 +69,21 @@ running() {
 not_running() { ! running "$1"; }
 has_ready() { grep -qx ready "$1" 2>/dev/null; }
 file_exists() { [ -e "$1" ]; }
+restore_settled() { [ -e "$1" ] || not_running "$2"; } # ready file, or ferry restore gave up
 
-# kill_tree PID...: SIGKILL each PID and every descendant (found through /proc/*/stat ppids).
+# kill_tree CASEPID [PID...]: SIGKILL the given PIDs, every process in CASEPID's session (the case
+# runs as a session leader; its orphans may have been re-parented to the reaper), and all their
+# descendants (found through /proc/*/stat ppids).
 kill_tree() {
-	local todo=("$@") all=() p s pid ppid
+	local todo=("$@") all=() p s pid ppid sid
 	declare -A kids=()
 	for s in /proc/[0-9]*/stat; do
 		read -r s <"$s" 2>/dev/null || continue
 		pid=${s%% *}
 		s=${s##*) }
-		s=${s#* }
-		ppid=${s%% *}
+		read -r _ ppid _ sid _ <<<"$s"
 		kids[$ppid]+=" $pid"
+		[ "$sid" = "$1" ] && todo+=("$pid")
 	done
 	while ((${#todo[@]})); do
 		p=${todo[0]}
@@ -159,7 +162,8 @@ run_one() {
 		"$FERRY" restore --dir "$tmp/img$c" --ready-file "$tmp/rf$c" >"$tmp/restore$c.out" 2>"$tmp/restore$c.err" &
 		rpid=$!
 		rpids+=("$rpid")
-		wait_until 10 file_exists "$tmp/rf$c" || { fail; return; }
+		wait_until 10 restore_settled "$tmp/rf$c" "$rpid"
+		[ -e "$tmp/rf$c" ] || { fail; return; }
 		step="cycle $c: restored root $pid not running"
 		running "$pid" || { fail; return; }
 	done
