@@ -80,12 +80,12 @@ deps:
 	./scripts/install-deps.sh
 
 check: deps
-	$(MAKE) all
-	$(MAKE) san
+	$(MAKE) -j$$(nproc) all
+	$(MAKE) -j$$(nproc) san
 	./scripts/check.sh
 
 demo: deps
-	$(MAKE) all
+	$(MAKE) -j$$(nproc) all
 	./scripts/demo.sh
 
 fuzz: deps
