@@ -51,27 +51,6 @@ static int missing_lines(char *a, const char *b, const char *tag)
 	return n;
 }
 
-/* Replace the inode of "/dev/zero (deleted)" lines by "INODE", in place. */
-static void mask_shmem_inodes(char *buf, size_t size)
-{
-	static char out[1 << 18];
-	char *line, *save = NULL;
-	size_t len = 0;
-
-	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-		char range[64], perms[8], off[32], dev[16];
-		if (strstr(line, "/dev/zero (deleted)") &&
-		    sscanf(line, "%63s %7s %31s %15s", range, perms, off, dev) == 4)
-			len += snprintf(out + len, sizeof(out) - len, "%s %s %s %s INODE /dev/zero\n",
-					range, perms, off, dev);
-		else
-			len += snprintf(out + len, sizeof(out) - len, "%s\n", line);
-		if (len >= sizeof(out))
-			break;
-	}
-	snprintf(buf, size, "%s", out);
-}
-
 int main(void)
 {
 	size_t i, n = sizeof(prots) / sizeof(prots[0]);
@@ -100,8 +79,6 @@ int main(void)
 	if (case_read_file("/proc/self/maps", after, sizeof(after)) <= 0)
 		case_fail("read maps");
 	normalize(after);
-	mask_shmem_inodes(before, sizeof(before));
-	mask_shmem_inodes(after, sizeof(after));
 	if (strcmp(before, after)) {
 		missing_lines(before, after, "before only:");
 		missing_lines(after, before, "after only: ");
