@@ -15,11 +15,6 @@
 
 #include "common/proc.h"
 
-#ifndef PTRACE_GETSIGMASK
-#define PTRACE_GETSIGMASK 0x420a
-#define PTRACE_SETSIGMASK 0x420b
-#endif
-
 int remote_wait_stop(pid_t tid, int *ret_status)
 {
 	int status;

@@ -5,12 +5,22 @@
 #define FERRY_COMMON_REMOTE_H
 
 #include <stdint.h>
+#include <sys/ptrace.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
 #include "common/util.h"
 
 #define REMOTE_SEIZE_OPTS 0x1 /* PTRACE_O_TRACESYSGOOD */
+
+/* Requests that glibc's <sys/ptrace.h> may not name. */
+#ifndef PTRACE_GETSIGMASK
+#define PTRACE_GETSIGMASK 0x420a
+#define PTRACE_SETSIGMASK 0x420b
+#endif
+#ifndef PTRACE_GET_RSEQ_CONFIGURATION
+#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
+#endif
 
 /* PTRACE_SEIZE tid with options, PTRACE_INTERRUPT it and wait for the stop. */
 int remote_seize(pid_t tid, long options) MUST_CHECK;

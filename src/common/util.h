@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MUST_CHECK    __attribute__((warn_unused_result))
@@ -65,6 +67,22 @@ static inline int safe_close(int fd)
 static inline int neg_errno(void)
 {
 	return errno > 0 ? -errno : -EIO;
+}
+
+/* CLOCK_MONOTONIC in nanoseconds, for durations. */
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* XCR0: the XSAVE features this CPU and kernel enable (decides the xstate layout). */
+static inline uint64_t cpu_xcr0(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+	return ((uint64_t)hi << 32) | lo;
 }
 
 #endif

@@ -18,13 +18,6 @@
 #include "common/vdso.h"
 #include "dump/internal.h"
 
-static uint64_t xcr0(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static int write_info(struct dump_ctx *c)
 {
 	struct img_info info = {0};
@@ -36,7 +29,7 @@ static int write_info(struct dump_ctx *c)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	info.dump_time_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-	info.xcr0 = xcr0();
+	info.xcr0 = cpu_xcr0();
 	info.nprocs = c->nprocs;
 	info.root_pid = c->o->pid;
 	info.flags = c->o->shell_job ? IMG_INFO_SHELL_JOB : 0;
@@ -138,14 +131,14 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	int r;
 
 	memset(st, 0, sizeof(*st));
-	c.start_ns = now_ns();
+	c.start_ns = mono_ns();
 	c.buf = malloc(DUMP_BUF);
 	if (!c.buf)
 		return -ENOMEM;
 	r = o->dir ? img_writer_open_dir(o->dir, &c.w, e) : img_writer_open_fd(o->out_fd, &c.w, e);
 	if (r < 0)
 		goto out;
-	frozen_at = now_ns();
+	frozen_at = mono_ns();
 	r = freeze_tree(&c);
 	if (r == 0)
 		r = dump_all(&c);
@@ -156,12 +149,12 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 		kill_tree(&c);
 	else
 		thaw_tree(&c);
-	st->frozen_ns = now_ns() - frozen_at;
+	st->frozen_ns = mono_ns() - frozen_at;
 	st->nprocs = c.nprocs;
 	st->image_bytes = img_writer_bytes(c.w);
 	st->page_bytes = c.page_bytes;
 out:
 	ctx_free(&c);
-	st->total_ns = now_ns() - c.start_ns;
+	st->total_ns = mono_ns() - c.start_ns;
 	return r;
 }

@@ -12,13 +12,6 @@
 #include "common/remote.h"
 #include "dump/internal.h"
 
-uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static struct dproc *find_proc(struct dump_ctx *c, pid_t pid)
 {
 	for (size_t i = 0; i < c->nprocs; i++)

@@ -58,8 +58,6 @@ struct dump_ctx {
 
 #define DUMP_BUF (8UL << 20)
 
-uint64_t now_ns(void);
-
 /* freeze.c */
 int freeze_tree(struct dump_ctx *c) MUST_CHECK;
 void thaw_tree(struct dump_ctx *c);

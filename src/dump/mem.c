@@ -124,7 +124,7 @@ static void maybe_progress(struct dump_ctx *c)
 {
 	if (!c->o->progress)
 		return;
-	uint64_t now = now_ns();
+	uint64_t now = mono_ns();
 	if (now - c->last_progress_ns < 200000000ULL)
 		return;
 	c->last_progress_ns = now;

@@ -12,23 +12,16 @@
 #include "common/vdso.h"
 #include "restore/internal.h"
 
-static uint64_t host_xcr0(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 static int check_host(struct restore_ctx *c)
 {
 	struct vdso_layout l;
 	uint64_t fp;
 	const struct img_info *i = &c->m->info;
 
-	if (i->xcr0 & ~host_xcr0())
+	if (i->xcr0 & ~cpu_xcr0())
 		return err_set(c->e, -EXDEV,
 			       "image needs CPU state features %#llx but this CPU offers %#llx",
-			       (unsigned long long)i->xcr0, (unsigned long long)host_xcr0());
+			       (unsigned long long)i->xcr0, (unsigned long long)cpu_xcr0());
 	int r = vdso_self(&l, &fp);
 	if (r < 0)
 		return err_set(c->e, r, "cannot read this host's vDSO layout");

@@ -15,6 +15,8 @@
 #define SCRATCH_LEN   (64 * 1024)
 #define SCRATCH_DATA  4096 /* offset of the data area; offset 0 holds `syscall` */
 #define MAX_HOLES     32
+/* Address of offset `off` in process p's scratch data area. */
+#define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
 
 /* What a seed reports to the restorer through the ready pipe. */
 struct seed_msg {

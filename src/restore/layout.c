@@ -17,10 +17,6 @@
 #include "common/vdso.h"
 #include "restore/internal.h"
 
-#ifndef PTRACE_GET_RSEQ_CONFIGURATION
-#define PTRACE_GET_RSEQ_CONFIGURATION 0x420f
-#endif
-
 int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 	    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret)
 {
@@ -45,8 +41,6 @@ int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void
 	int r = remote_write(p->m->p.pid, p->scratch + SCRATCH_DATA + off, d, len);
 	return r < 0 ? err_set(c->e, r, "pid %u: cannot write its scratch area", p->m->p.pid) : 0;
 }
-
-#define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
 
 /* An fd inside the target for path, opened once per path and closed by layout_close_fds. */
 static int target_open(struct restore_ctx *c, struct rproc *p, const char *path, int flags,

@@ -12,13 +12,6 @@
 #include "common/remote.h"
 #include "restore/internal.h"
 
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
 static int seize_proc(struct restore_ctx *c, struct rproc *p)
 {
 	int r = remote_seize(p->m->p.pid, REMOTE_SEIZE_OPTS);

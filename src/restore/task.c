@@ -24,11 +24,6 @@
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
 #define PR_TIMER_CREATE_RESTORE_IDS 77
 #endif
-#ifndef PTRACE_SETSIGMASK
-#define PTRACE_SETSIGMASK 0x420b
-#endif
-
-#define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
 
 static int create_thread(struct restore_ctx *c, struct rproc *p, size_t i)
 {
