@@ -13,7 +13,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-#include "common/proc.h"
 
 int remote_wait_stop(pid_t tid, int *ret_status)
 {
@@ -161,28 +160,19 @@ int remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len)
 	return vm_copy(pid, addr, (void *)buf, len, 1);
 }
 
-int remote_find_syscall_insn(pid_t pid, uint64_t *ret_ip)
+int remote_find_syscall_insn(pid_t pid, uint64_t start, uint64_t end, uint64_t *ret_ip)
 {
-	_cleanup_free_ struct proc_vma *vmas = NULL;
-	size_t n;
-	int r = proc_vmas_read(pid, &vmas, &n);
+	size_t len = end - start;
+	_cleanup_free_ unsigned char *buf = malloc(len);
+	if (!buf)
+		return -ENOMEM;
+	int r = remote_read(pid, start, buf, len);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(vmas[i].path, "[vdso]"))
-			continue;
-		size_t len = vmas[i].end - vmas[i].start;
-		_cleanup_free_ unsigned char *buf = malloc(len);
-		if (!buf)
-			return -ENOMEM;
-		r = remote_read(pid, vmas[i].start, buf, len);
-		if (r < 0)
-			return r;
-		for (size_t k = 0; k + 1 < len; k++)
-			if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
-				*ret_ip = vmas[i].start + k;
-				return 0;
-			}
-	}
+	for (size_t k = 0; k + 1 < len; k++)
+		if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
+			*ret_ip = start + k;
+			return 0;
+		}
 	return -ENOEXEC;
 }

@@ -40,7 +40,8 @@ int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6], int
 int remote_read(pid_t pid, uint64_t addr, void *buf, size_t len) MUST_CHECK;
 int remote_write(pid_t pid, uint64_t addr, const void *buf, size_t len) MUST_CHECK;
 
-/* Address of a `syscall` instruction in pid's [vdso] (it never changes while the process runs). */
-int remote_find_syscall_insn(pid_t pid, uint64_t *ret_ip) MUST_CHECK;
+/* Address of a `syscall` instruction in pid's code between start and end (its [vdso], which
+ * never changes while the process runs). -ENOEXEC if there is none. */
+int remote_find_syscall_insn(pid_t pid, uint64_t start, uint64_t end, uint64_t *ret_ip) MUST_CHECK;
 
 #endif

@@ -64,7 +64,11 @@ static int prepare_proc(struct dump_ctx *c, struct dproc *p)
 static int map_scratch(struct dump_ctx *c, struct dproc *p)
 {
 	int64_t addr;
-	int r = remote_find_syscall_insn(p->pid, &p->sys_ip);
+	int r = -ENOENT;
+	for (size_t i = 0; i < p->nvmas; i++)
+		if (p->vma_kinds[i] == VMA_VDSO)
+			r = remote_find_syscall_insn(p->pid, p->vmas[i].start, p->vmas[i].end,
+						     &p->sys_ip);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d: no syscall instruction found in its vdso", p->pid);
 	r = dump_inject(c, p, p->pid, SYS_mmap, 0, SCRATCH_LEN, PROT_READ | PROT_WRITE,
@@ -116,6 +120,8 @@ static void ctx_free(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		free(c->procs[i].tids);
 		free(c->procs[i].vmas);
+		free(c->procs[i].vma_kinds);
+		files_free(&c->procs[i]);
 	}
 	free(c->procs);
 	free(c->files);

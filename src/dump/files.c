@@ -14,16 +14,6 @@
 
 #include "dump/internal.h"
 
-struct fd_desc {
-	int fd;
-	struct stat st;
-	char path[IMG_MAX_PATH];
-	uint64_t pos;
-	uint32_t flags;
-	int kind; /* enum img_file_kind */
-	int is_tty;
-};
-
 static int harmless_chr(dev_t rdev)
 {
 	/* null, zero, full, random, urandom */
@@ -39,14 +29,17 @@ static int is_terminal(dev_t rdev)
 
 static int describe_fd(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
 {
-	char path[96], info[4096];
+	char path[96], info[4096], target[IMG_MAX_PATH];
 	memset(d, 0, sizeof(*d));
 	d->fd = fd;
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	ssize_t n = readlink(path, d->path, sizeof(d->path) - 1);
+	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0 || stat(path, &d->st) < 0)
 		return err_set(c->e, neg_errno(), "pid %d fd %d: cannot inspect: %m", pid, fd);
-	d->path[n] = 0;
+	target[n] = 0;
+	d->path = strdup(target);
+	if (!d->path)
+		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	int r = proc_read_text(path, info, sizeof(info)) < 0 ? -EIO : 0;
 	if (r == 0)
@@ -104,6 +97,7 @@ static int list_fds(struct dump_ctx *c, pid_t pid, int **ret, size_t *ret_n)
 	return 0;
 }
 
+/* Describe every fd of p into p->fds, refusing unsupported kinds before anything is touched. */
 int files_check(struct dump_ctx *c, struct dproc *p)
 {
 	_cleanup_free_ int *fds = NULL;
@@ -111,11 +105,25 @@ int files_check(struct dump_ctx *c, struct dproc *p)
 	if (p->zombie)
 		return 0;
 	int r = list_fds(c, p->pid, &fds, &n);
+	if (r < 0)
+		return r;
+	p->fds = calloc(n ? n : 1, sizeof(*p->fds));
+	if (!p->fds)
+		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct fd_desc d;
-		r = describe_fd(c, p->pid, fds[i], &d);
+		r = describe_fd(c, p->pid, fds[i], &p->fds[i]);
+		p->nfds = i + 1; /* so files_free() releases a half-described entry too */
 	}
 	return r;
+}
+
+void files_free(struct dproc *p)
+{
+	for (size_t i = 0; i < p->nfds; i++)
+		free(p->fds[i].path);
+	free(p->fds);
+	p->fds = NULL;
+	p->nfds = 0;
 }
 
 /* The REC_FILE id of d's open file description, writing the record on first sight. */
@@ -150,18 +158,11 @@ static int file_id(struct dump_ctx *c, pid_t pid, const struct fd_desc *d, uint3
 
 int dump_files(struct dump_ctx *c, struct dproc *p)
 {
-	_cleanup_free_ int *fds = NULL;
-	size_t n;
-	if (p->zombie)
-		return 0;
-	int r = list_fds(c, p->pid, &fds, &n);
-	for (size_t i = 0; r == 0 && i < n; i++) {
-		struct fd_desc d;
-		struct img_fd f = {.pid = p->pid, .fd = fds[i]};
-		r = describe_fd(c, p->pid, fds[i], &d);
-		if (r == 0)
-			r = file_id(c, p->pid, &d, &f.file_id);
-		f.cloexec = !!(d.flags & O_CLOEXEC);
+	int r = 0;
+	for (size_t i = 0; r == 0 && i < p->nfds; i++) {
+		const struct fd_desc *d = &p->fds[i];
+		struct img_fd f = {.pid = p->pid, .fd = d->fd, .cloexec = !!(d->flags & O_CLOEXEC)};
+		r = file_id(c, p->pid, d, &f.file_id);
 		if (r == 0)
 			r = img_writer_add(c->w, REC_FD, &f, sizeof(f), NULL, 0);
 		c->st->nfds++;

@@ -4,6 +4,7 @@
 #define FERRY_DUMP_INTERNAL_H
 
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #include "common/log.h"
@@ -12,6 +13,17 @@
 #include "image/image.h"
 
 #define SCRATCH_LEN (64 * 1024)
+
+/* One fd of a process, described once by files_check() and written by dump_files(). */
+struct fd_desc {
+	int fd;
+	struct stat st;
+	char *path; /* malloc'd */
+	uint64_t pos;
+	uint32_t flags;
+	int kind; /* enum img_file_kind */
+	int is_tty;
+};
 
 struct dproc {
 	pid_t pid;
@@ -24,7 +36,10 @@ struct dproc {
 	struct proc_stat stat;
 	struct proc_status status;
 	struct proc_vma *vmas;
+	int *vma_kinds; /* enum img_vma_kind per vmas[i], 0 for one not dumped */
 	size_t nvmas;
+	struct fd_desc *fds;
+	size_t nfds;
 };
 
 struct dfile {
@@ -74,6 +89,7 @@ int dump_mem(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
 
 /* files.c */
 int files_check(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
+void files_free(struct dproc *p);
 int dump_files(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
 
 #endif

@@ -61,12 +61,17 @@ static int vma_kind(struct dump_ctx *c, struct dproc *p, const struct proc_vma *
 		       p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 }
 
+/* Classify every VMA into p->vma_kinds, refusing unsupported ones before anything is touched. */
 int mem_check_vmas(struct dump_ctx *c, struct dproc *p)
 {
+	p->vma_kinds = calloc(p->nvmas ? p->nvmas : 1, sizeof(int));
+	if (!p->vma_kinds)
+		return -ENOMEM;
 	for (size_t i = 0; i < p->nvmas; i++) {
 		int k = vma_kind(c, p, &p->vmas[i]);
 		if (k < 0)
 			return k;
+		p->vma_kinds[i] = k;
 	}
 	return 0;
 }
@@ -304,12 +309,9 @@ int dump_mem(struct dump_ctx *c, struct dproc *p)
 	if (pm_fd < 0)
 		return err_set(c->e, neg_errno(), "pid %d: cannot open %s: %m", p->pid, path);
 	for (size_t i = 0; i < p->nvmas; i++) {
-		int k = vma_kind(c, p, &p->vmas[i]);
-		if (k < 0)
-			return k;
-		if (k == 0)
+		if (!p->vma_kinds[i])
 			continue;
-		int r = dump_one_vma(c, p, pm_fd, &p->vmas[i], k);
+		int r = dump_one_vma(c, p, pm_fd, &p->vmas[i], p->vma_kinds[i]);
 		if (r < 0)
 			return r;
 	}
