@@ -14,7 +14,6 @@
 
 static int check_host(struct restore_ctx *c)
 {
-	struct vdso_layout l;
 	uint64_t fp;
 	const struct img_info *i = &c->m->info;
 
@@ -22,7 +21,7 @@ static int check_host(struct restore_ctx *c)
 		return err_set(c->e, -EXDEV,
 			       "image needs CPU state features %#llx but this CPU offers %#llx",
 			       (unsigned long long)i->xcr0, (unsigned long long)cpu_xcr0());
-	int r = vdso_self(&l, &fp);
+	int r = vdso_self(&c->vdso, &fp);
 	if (r < 0)
 		return err_set(c->e, r, "cannot read this host's vDSO layout");
 	if (fp != i->vdso_fingerprint)

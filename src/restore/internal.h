@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "common/log.h"
+#include "common/vdso.h"
 #include "image/image.h"
 #include "restore/restore.h"
 
@@ -32,6 +33,7 @@ struct rproc {
 	uint64_t scratch;
 	int seized;
 	pid_t *tids;	  /* tids[i] is the host tid of m->threads[i] once created */
+	uint8_t *vma_has_pages; /* per m->vmas[i]: the image holds pages for it */
 	size_t nfdcache;  /* files opened inside the target for mappings */
 	struct {
 		int fd;
@@ -41,6 +43,7 @@ struct rproc {
 
 struct restore_ctx {
 	const struct restore_opts *o;
+	struct vdso_layout vdso; /* ours, read by the pre-flight check; the seeds' too (forks) */
 	struct ferry_err *e;
 	struct img_model *m;
 	struct rproc *procs;

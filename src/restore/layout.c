@@ -116,8 +116,7 @@ static int drop_seed_mappings(struct restore_ctx *c, struct rproc *p)
 
 static int move_vdso(struct restore_ctx *c, struct rproc *p)
 {
-	struct vdso_layout l;
-	uint64_t fp, target = 0;
+	uint64_t target = 0;
 	pid_t pid = p->m->p.pid;
 	for (size_t i = 0; i < p->m->nvmas; i++) {
 		uint32_t k = p->m->vmas[i].v.kind;
@@ -126,10 +125,8 @@ static int move_vdso(struct restore_ctx *c, struct rproc *p)
 			target = p->m->vmas[i].v.start;
 	}
 	/* The seed is a fork of this process: its vDSO is where ours is. */
-	int r = vdso_self(&l, &fp);
-	if (r < 0)
-		return r;
-	uint64_t from = vdso_block_start(&l), len = vdso_block_end(&l) - from;
+	uint64_t from = vdso_block_start(&c->vdso), len = vdso_block_end(&c->vdso) - from;
+	int r;
 	if (!target)
 		return rinject(c, p, pid, SYS_munmap, from, len, 0, 0, 0, 0, NULL);
 	if (target == from)
@@ -149,25 +146,34 @@ static int move_vdso(struct restore_ctx *c, struct rproc *p)
 		       0, NULL);
 }
 
-/* Whether the image holds pages for [start, end) (runs are sorted, each inside one VMA). */
-static int vma_has_pages(const struct img_proc_model *m, const struct img_vma *v)
+/* Which VMAs the image holds pages for: one pass, as VMAs and runs are both sorted and
+ * every run lies inside one VMA (checked by the loader). */
+static int mark_vmas_with_pages(struct rproc *p)
 {
-	for (size_t i = 0; i < m->nruns; i++)
-		if (m->runs[i].vaddr >= v->start && m->runs[i].vaddr < v->end)
-			return 1;
+	const struct img_proc_model *m = p->m;
+	p->vma_has_pages = calloc(m->nvmas ? m->nvmas : 1, 1);
+	if (!p->vma_has_pages)
+		return -ENOMEM;
+	for (size_t v = 0, r = 0; v < m->nvmas && r < m->nruns;) {
+		if (m->runs[r].vaddr >= m->vmas[v].v.end)
+			v++;
+		else
+			p->vma_has_pages[v] = 1, r++;
+	}
 	return 0;
 }
 
 /* The protection a private VMA is mapped with: writable only while pages go in, so a VMA
  * without dumped pages keeps its original accounting flags and does not merge with a
  * neighbour it was separate from. */
-static uint32_t initial_prot(const struct img_proc_model *m, const struct img_vma *v)
+static uint32_t initial_prot(const struct rproc *p, size_t i)
 {
-	return vma_has_pages(m, v) ? PROT_READ | PROT_WRITE : v->prot;
+	return p->vma_has_pages[i] ? PROT_READ | PROT_WRITE : p->m->vmas[i].v.prot;
 }
 
-static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_model *vm)
+static int map_one(struct restore_ctx *c, struct rproc *p, size_t vi)
 {
+	const struct img_vma_model *vm = &p->m->vmas[vi];
 	const struct img_vma *v = &vm->v;
 	pid_t pid = p->m->p.pid;
 	uint64_t len = v->end - v->start;
@@ -177,13 +183,13 @@ static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_
 	switch (v->kind) {
 	case VMA_ANON_PRIVATE:
 		flags |= MAP_PRIVATE | MAP_ANONYMOUS;
-		prot = initial_prot(p->m, v);
+		prot = initial_prot(p, vi);
 		if (v->flags & VMA_F_GROWSDOWN)
 			flags |= MAP_GROWSDOWN;
 		break;
 	case VMA_FILE_PRIVATE:
 		flags |= MAP_PRIVATE;
-		prot = initial_prot(p->m, v);
+		prot = initial_prot(p, vi);
 		r = target_open(c, p, vm->path, O_RDONLY, &fd);
 		break;
 	case VMA_FILE_SHARED:
@@ -192,9 +198,7 @@ static int map_one(struct restore_ctx *c, struct rproc *p, const struct img_vma_
 		break;
 	case VMA_SHM: {
 		char path[128];
-		size_t idx = 0;
-		while (idx < c->m->nshms && c->m->shms[idx].s.id != v->shm_id)
-			idx++;
+		size_t idx = img_model_shm(c->m, v->shm_id) - c->m->shms; /* loader checked it */
 		if (c->shm_fds[idx] >= 0)
 			snprintf(path, sizeof(path), "/proc/%d/fd/%d", getpid(), c->shm_fds[idx]);
 		else
@@ -259,8 +263,9 @@ static int write_pages(struct restore_ctx *c, struct rproc *p)
 	return 0;
 }
 
-static int finish_vma(struct restore_ctx *c, struct rproc *p, const struct img_vma *v)
+static int finish_vma(struct restore_ctx *c, struct rproc *p, size_t vi)
 {
+	const struct img_vma *v = &p->m->vmas[vi].v;
 	static const struct {
 		uint32_t flag;
 		int advice;
@@ -273,7 +278,7 @@ static int finish_vma(struct restore_ctx *c, struct rproc *p, const struct img_v
 	uint64_t len = v->end - v->start;
 	int r = 0;
 	if (v->kind == VMA_ANON_PRIVATE || v->kind == VMA_FILE_PRIVATE)
-		if (v->prot != initial_prot(p->m, v))
+		if (v->prot != initial_prot(p, vi))
 			r = rinject(c, p, pid, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, NULL);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(adv); i++)
 		if (v->flags & adv[i].flag)
@@ -320,16 +325,16 @@ static int set_mm(struct restore_ctx *c, struct rproc *p)
 int layout_restore(struct restore_ctx *c, struct rproc *p)
 {
 	int r;
-	if ((r = drop_seed_rseq(c, p)) < 0 || (r = drop_seed_mappings(c, p)) < 0 ||
+	if ((r = mark_vmas_with_pages(p)) < 0 || (r = drop_seed_rseq(c, p)) < 0 || (r = drop_seed_mappings(c, p)) < 0 ||
 	    (r = move_vdso(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nvmas; i++)
-		if ((r = map_one(c, p, &p->m->vmas[i])) < 0)
+		if ((r = map_one(c, p, i)) < 0)
 			return r;
 	if ((r = write_pages(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nvmas; i++)
-		if ((r = finish_vma(c, p, &p->m->vmas[i].v)) < 0)
+		if ((r = finish_vma(c, p, i)) < 0)
 			return r;
 	if (p->m->has_mm && (r = set_mm(c, p)) < 0)
 		return r;

@@ -48,8 +48,10 @@ static void detach_all(struct restore_ctx *c)
 
 static void ctx_free(struct restore_ctx *c)
 {
-	for (size_t i = 0; c->procs && i < c->m->nprocs; i++)
+	for (size_t i = 0; c->procs && i < c->m->nprocs; i++) {
 		free(c->procs[i].tids);
+		free(c->procs[i].vma_has_pages);
+	}
 	free(c->procs);
 	img_model_free(c->m);
 }

@@ -42,14 +42,6 @@ static pid_t clone_with_pid(pid_t pid, int exit_signal)
 	return syscall(SYS_clone3, &a, sizeof(a));
 }
 
-static int proc_index(struct restore_ctx *c, uint32_t pid)
-{
-	for (size_t i = 0; i < c->m->nprocs; i++)
-		if (c->m->procs[i].p.pid == pid)
-			return i;
-	return -1;
-}
-
 static void __attribute__((noreturn)) seed_main(struct restore_ctx *c, int index);
 
 static void set_session(struct restore_ctx *c, int index)
@@ -61,7 +53,7 @@ static void set_session(struct restore_ctx *c, int index)
 	} else if (p->pgid == p->pid) {
 		if (setpgid(0, 0) < 0)
 			seed_fail(c, index, "setpgid");
-	} else if (proc_index(c, p->pgid) >= 0 && getpgrp() != (pid_t)p->pgid) {
+	} else if (img_model_proc(c->m, p->pgid) && getpgrp() != (pid_t)p->pgid) {
 		if (setpgid(0, p->pgid) < 0)
 			seed_fail(c, index, "joining its process group");
 	}
@@ -124,11 +116,9 @@ static void install_fds(struct restore_ctx *c, int index)
 	const struct img_proc_model *p = &c->m->procs[index];
 	for (size_t k = 0; k < p->nfds; k++) {
 		const struct img_fd *f = &p->fds[k];
-		int src = -1;
-		for (size_t i = 0; i < c->m->nfiles; i++)
-			if (c->m->files[i].f.id == f->file_id)
-				src = c->table_base + i;
-		if (src < 0 || dup2(src, f->fd) < 0 ||
+		/* files_open_table() put m->files[i] at table_base + i; the loader checked the id. */
+		int src = c->table_base + (img_model_file(c->m, f->file_id) - c->m->files);
+		if (dup2(src, f->fd) < 0 ||
 		    fcntl(f->fd, F_SETFD, f->cloexec ? FD_CLOEXEC : 0) < 0)
 			seed_fail(c, index, "installing fds");
 	}
