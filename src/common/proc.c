@@ -261,13 +261,10 @@ int proc_vmas_read(pid_t pid, struct proc_vma **ret, size_t *ret_n)
 		/* Header lines start with a hex address; field lines with a capitalised key. */
 		if (!((line[0] >= '0' && line[0] <= '9') || (line[0] >= 'a' && line[0] <= 'f')))
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			struct proc_vma *nv = realloc(vmas, cap * sizeof(*vmas));
-			if (!nv)
-				return -ENOMEM;
-			vmas = nv;
-		}
+		struct proc_vma *nv = array_reserve(vmas, &cap, n + 1, sizeof(*vmas));
+		if (!nv)
+			return -ENOMEM;
+		vmas = nv;
 		int r = proc_maps_line_parse(line, &vmas[n]);
 		if (r < 0)
 			return r;
@@ -298,15 +295,12 @@ int proc_list_dir_ints(const char *path, int **ret, size_t *ret_n)
 		long x = strtol(de->d_name, &end, 10);
 		if (end == de->d_name || *end)
 			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 16;
-			int *nv = realloc(v, cap * sizeof(*v));
-			if (!nv) {
-				closedir(d);
-				return -ENOMEM;
-			}
-			v = nv;
+		int *nv = array_reserve(v, &cap, n + 1, sizeof(*v));
+		if (!nv) {
+			closedir(d);
+			return -ENOMEM;
 		}
+		v = nv;
 		v[n++] = x;
 	}
 	closedir(d);
@@ -338,13 +332,10 @@ int proc_children_read(pid_t pid, int **ret, size_t *ret_n)
 			long c = strtol(p, &end, 10);
 			if (end == p)
 				break;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 16;
-				int *nv = realloc(v, cap * sizeof(*v));
-				if (!nv)
-					return -ENOMEM;
-				v = nv;
-			}
+			int *nv = array_reserve(v, &cap, n + 1, sizeof(*v));
+			if (!nv)
+				return -ENOMEM;
+			v = nv;
 			v[n++] = c;
 			p = end;
 		}

@@ -69,6 +69,23 @@ static inline int neg_errno(void)
 	return errno > 0 ? -errno : -EIO;
 }
 
+/* Make room for `need` elements of `size` bytes in arr (capacity *cap, doubled as needed).
+ * Returns the (possibly moved) array, or NULL on overflow or ENOMEM with arr still valid. */
+static inline void *array_reserve(void *arr, size_t *cap, size_t need, size_t size)
+{
+	size_t nc = *cap ? *cap : 16;
+	if (need <= *cap)
+		return arr;
+	while (nc < need)
+		nc *= 2;
+	if (nc > SIZE_MAX / size)
+		return NULL;
+	void *p = realloc(arr, nc * size);
+	if (p)
+		*cap = nc;
+	return p;
+}
+
 /* CLOCK_MONOTONIC in nanoseconds, for durations. */
 static inline uint64_t mono_ns(void)
 {

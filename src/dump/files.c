@@ -137,7 +137,7 @@ static int file_id(struct dump_ctx *c, pid_t pid, const struct fd_desc *d, uint3
 			return 0;
 		}
 	}
-	struct dfile *nf = realloc(c->files, (c->nfiles + 1) * sizeof(*nf));
+	struct dfile *nf = array_reserve(c->files, &c->files_cap, c->nfiles + 1, sizeof(*nf));
 	if (!nf)
 		return -ENOMEM;
 	c->files = nf;

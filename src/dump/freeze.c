@@ -25,7 +25,7 @@ static int add_proc(struct dump_ctx *c, pid_t pid, pid_t ppid)
 	if (c->nprocs >= IMG_MAX_PROCS)
 		return err_set(c->e, -E2BIG, "tree of pid %d has more than %d processes", c->o->pid,
 			       IMG_MAX_PROCS);
-	struct dproc *np = realloc(c->procs, (c->nprocs + 1) * sizeof(*np));
+	struct dproc *np = array_reserve(c->procs, &c->procs_cap, c->nprocs + 1, sizeof(*np));
 	if (!np)
 		return -ENOMEM;
 	c->procs = np;
@@ -77,7 +77,7 @@ static int seize_threads(struct dump_ctx *c, struct dproc *p, int *ret_new)
 		if (r < 0)
 			return err_set(c->e, r, "pid %d thread %d: cannot seize: %s", p->pid, tids[i],
 				       strerror(-r));
-		pid_t *nt = realloc(p->tids, (p->nthreads + 1) * sizeof(*nt));
+		pid_t *nt = array_reserve(p->tids, &p->tids_cap, p->nthreads + 1, sizeof(*nt));
 		if (!nt) {
 			/* Seized but not recorded: detach at once so nothing stays stopped. */
 			remote_detach(tids[i]);

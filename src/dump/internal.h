@@ -31,6 +31,7 @@ struct dproc {
 	int zombie;
 	size_t nthreads;
 	pid_t *tids;	   /* seized threads, tids[0] == pid */
+	size_t tids_cap;
 	uint64_t sys_ip;   /* a `syscall` instruction in its vdso */
 	uint64_t scratch;  /* injected scratch mapping while dumping, 0 if none */
 	struct proc_stat stat;
@@ -59,11 +60,11 @@ struct dump_ctx {
 	struct ferry_err *e;
 	struct img_writer *w;
 	struct dproc *procs;
-	size_t nprocs;
+	size_t nprocs, procs_cap;
 	struct dfile *files;
-	size_t nfiles;
+	size_t nfiles, files_cap;
 	struct dshm *shms;
-	size_t nshms;
+	size_t nshms, shms_cap;
 	uint64_t page_bytes;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;

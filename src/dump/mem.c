@@ -200,7 +200,7 @@ static int shm_lookup(struct dump_ctx *c, uint64_t ino, uint32_t *ret_id)
 			*ret_id = c->shms[i].id;
 			return 1;
 		}
-	struct dshm *n = realloc(c->shms, (c->nshms + 1) * sizeof(*n));
+	struct dshm *n = array_reserve(c->shms, &c->shms_cap, c->nshms + 1, sizeof(*n));
 	if (!n)
 		return -ENOMEM;
 	c->shms = n;
