@@ -4,7 +4,6 @@
  * left behind by the dumper or the restorer. */
 #include "caselib.h"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,20 +11,6 @@
 #include <unistd.h>
 
 /* "0 1 2 1000 " (ascending, as /proc lists them), without the fd used for listing */
-static void fdset(char *out, size_t size)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	size_t len = 0;
-
-	out[0] = 0;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len + 16 < size)
-			len += (size_t)snprintf(out + len, size - len, "%s ", e->d_name);
-	if (d)
-		closedir(d);
-}
-
 int main(void)
 {
 	char path[64], c;
@@ -41,11 +26,11 @@ int main(void)
 	}
 	close(fd);
 	lseek(1000, 4, SEEK_SET);
-	fdset(before, sizeof(before));
+	case_fd_list(before, sizeof(before));
 	case_ready();
 	case_wait();
 	unlink(path);
-	fdset(now, sizeof(now));
+	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("open fds are '%s', were '%s'", now, before);
 	CASE_CHECK(read(1000, &c, 1) == 1 && c == '4');

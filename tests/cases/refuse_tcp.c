@@ -5,27 +5,12 @@
 #include "caselib.h"
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-static void fdset(char *out, size_t size)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	size_t len = 0;
-
-	out[0] = 0;
-	while (d && (e = readdir(d)))
-		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len + 16 < size)
-			len += (size_t)snprintf(out + len, size - len, "%s ", e->d_name);
-	if (d)
-		closedir(d);
-}
 
 int main(void)
 {
@@ -43,10 +28,10 @@ int main(void)
 	s = accept(l, NULL, NULL);
 	if (s < 0 || send(c, "queued", 6, 0) != 6)
 		case_fail("accept/send");
-	fdset(before, sizeof(before));
+	case_fd_list(before, sizeof(before));
 	case_ready();
 	case_wait();
-	fdset(now, sizeof(now));
+	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
 	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <time.h>
 #include <unistd.h>
@@ -137,4 +138,18 @@ long long case_now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void case_fd_list(char *out, unsigned long size)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	unsigned long len = 0;
+
+	out[0] = 0;
+	while (d && (e = readdir(d)))
+		if (e->d_name[0] != '.' && atoi(e->d_name) != dirfd(d) && len + 16 < size)
+			len += (unsigned long)snprintf(out + len, size - len, "%s ", e->d_name);
+	if (d)
+		closedir(d);
 }

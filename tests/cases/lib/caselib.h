@@ -35,6 +35,8 @@ void case_block_term(void);
 long case_read_file(const char *path, char *buf, unsigned long size);
 /* Return the value of "Key:" in /proc/self/status (rest of the line, copied into out), or -1. */
 int case_status_field(const char *key, char *out, unsigned long size);
+/* The open fd numbers of this process as "0 1 2 ... " (ascending as the kernel lists them). */
+void case_fd_list(char *out, unsigned long size);
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long case_now_ms(void);
 
