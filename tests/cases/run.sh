@@ -9,7 +9,7 @@
 #            2: two cycles in a row;  all (default): modes 1 and 2
 #   KEEP=1   keep the temp dir (log, images, ferry's stderr) of failed runs
 # Sidecar tests/cases/NAME.desc, "key: value" lines:
-#   expect: refuse   the dump must fail (non-zero) and leave the case running intact (single cycle)
+#   expect: refuse   the dump must refuse (status 3, no image) and leave the case running intact
 #   cycles: 1        only single-cycle modes apply (mode 2 is reported as skipped)
 #   skip: REASON     reported as skipped      args: ARGS  command-line args  env: K=V...  environment
 # Prints one line per case and mode (ok / FAIL / skip), then "N passed, N failed[, N skipped]";
@@ -141,8 +141,12 @@ run_one() {
 		timeout -k 5 30 "$FERRY" dump --pid "$pid" --dir "$tmp/img$c" >"$tmp/dump$c.out" 2>"$tmp/dump$c.err"
 		rc=$?
 		if [ "$expect" = refuse ]; then
-			step="ferry dump must refuse (exit status $rc)"
-			[ "$rc" -ne 0 ] || { fail; return; }
+			# 3 is ferry's "refused" status: a crash or usage error must not pass as a refusal
+			step="ferry dump must refuse with status 3 (got $rc)"
+			[ "$rc" -eq 3 ] || { fail; return; }
+			step="a refused dump leaves no image behind"
+			[ ! -e "$tmp/img$c/image.ferry" ] && [ ! -e "$tmp/img$c/.image.ferry.partial" ] ||
+				{ fail; return; }
 			step="original still running after the refused dump"
 			running "$pid" || { fail; return; }
 			break
