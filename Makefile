@@ -46,8 +46,12 @@ $(O)/libferry.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
+# Programs that dump or restore link the library whole, so every resource kind of src/res/ is
+# present (the registry refers to them weakly).
+WHOLE_LIB = -Wl,--whole-archive $(O)/libferry.a -Wl,--no-whole-archive
+
 $(O)/ferry: $(CLI_OBJ) $(O)/libferry.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WHOLE_LIB) $(LIBS)
 
 $(O)/ferry-sim: $(SIM_OBJ) $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
@@ -71,7 +75,7 @@ $(O)/tests/tools/%: tests/tools/%.c
 	cc -O2 -g -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE -o $@ $<
 
 $(O)/bench/%: $(O)/bench/%.o $(O)/libferry.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
 san:
 	$(MAKE) O=build-san SAN=1 all

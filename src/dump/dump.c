@@ -17,6 +17,7 @@
 #include "common/remote.h"
 #include "common/vdso.h"
 #include "dump/internal.h"
+#include "res/res.h"
 
 static int write_info(struct dump_ctx *c)
 {
@@ -87,8 +88,8 @@ static void unmap_scratches(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct dproc *p = &c->procs[i];
 		int64_t ret;
-		if (p->scratch && dump_inject(c, p, p->pid, SYS_munmap, p->scratch, SCRATCH_LEN,
-					      0, 0, &ret) == 0)
+		if (p->scratch &&
+		    dump_inject(c, p, p->pid, SYS_munmap, p->scratch, SCRATCH_LEN, 0, 0, &ret) == 0)
 			p->scratch = 0;
 	}
 }
@@ -99,6 +100,8 @@ static int dump_all(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++)
 		if ((r = prepare_proc(c, &c->procs[i])) < 0)
 			return r;
+	if ((r = res_dump_tree_check(c)) < 0)
+		return r;
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (!c->procs[i].zombie && (r = map_scratch(c, &c->procs[i])) < 0)
 			return r;
@@ -112,7 +115,7 @@ static int dump_all(struct dump_ctx *c)
 			return r;
 		c->st->nthreads += p->nthreads;
 	}
-	return 0;
+	return res_dump_tree(c);
 }
 
 static void ctx_free(struct dump_ctx *c)

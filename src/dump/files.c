@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-/* Open files of the basic kinds: regular files, directories, the harmless character devices,
- * and (with --shell-job) the dumping terminal. One open file description used by several fds
- * or processes becomes one REC_FILE (found with kcmp), so its offset stays shared. Every other
- * kind is refused with the pid, fd and kind named. */
+/* Open files: every fd is described (path, stat, fdinfo) and handed to the resource kind that
+ * matches it (src/res/); a kind may refuse it. One open file description used by several fds
+ * or processes becomes one REC_FILE (found with kcmp), so its offset stays shared, followed by
+ * the kind's own REC_FILE_DATA records. An fd no kind matches is refused with the pid, fd and
+ * kind named. */
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stdio.h>
@@ -13,76 +14,58 @@
 #include <sys/sysmacros.h>
 
 #include "dump/internal.h"
+#include "res/res.h"
 
-static int harmless_chr(dev_t rdev)
+static const char *mode_name(mode_t m)
 {
-	/* null, zero, full, random, urandom */
-	unsigned mi = minor(rdev);
-	return major(rdev) == 1 && (mi == 3 || mi == 5 || mi == 7 || mi == 8 || mi == 9);
+	return S_ISCHR(m)    ? "character device"
+	       : S_ISBLK(m)  ? "block device"
+	       : S_ISFIFO(m) ? "fifo"
+	       : S_ISSOCK(m) ? "socket"
+	       : S_ISREG(m)  ? "file"
+	       : S_ISDIR(m)  ? "directory"
+			     : "special file";
 }
 
-static int is_terminal(dev_t rdev)
+static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
 {
-	unsigned ma = major(rdev);
-	return ma == 136 || ma == 4 || (ma == 5 && minor(rdev) <= 1);
-}
-
-static int describe_fd(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
-{
-	char path[96], info[4096], target[IMG_MAX_PATH];
-	memset(d, 0, sizeof(*d));
-	d->fd = fd;
+	char path[96], info[8192], target[IMG_MAX_PATH];
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0 || stat(path, &d->st) < 0)
 		return err_set(c->e, neg_errno(), "pid %d fd %d: cannot inspect: %m", pid, fd);
 	target[n] = 0;
-	d->path = strdup(target);
-	if (!d->path)
-		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
 	int r = proc_read_text(path, info, sizeof(info)) < 0 ? -EIO : 0;
 	if (r == 0)
 		r = proc_fdinfo_parse(info, &d->pos, &d->flags);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot read fdinfo", pid, fd);
-	if (d->path[0] != '/')
-		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: %s is not supported yet", pid, fd,
-			       d->path);
-	if (strstr(d->path, " (deleted)"))
-		return err_set(c->e, -EOPNOTSUPP,
-			       "pid %d fd %d: %s: open files that were deleted are not supported yet",
-			       pid, fd, d->path);
-	if (S_ISREG(d->st.st_mode))
-		d->kind = FILE_REG;
-	else if (S_ISDIR(d->st.st_mode))
-		d->kind = FILE_DIR;
-	else if (S_ISCHR(d->st.st_mode) && harmless_chr(d->st.st_rdev))
-		d->kind = FILE_CHR;
-	else if (S_ISCHR(d->st.st_mode) && is_terminal(d->st.st_rdev)) {
-		if (!c->o->shell_job)
+	d->path = strdup(target);
+	d->fdinfo = strdup(info);
+	return d->path && d->fdinfo ? 0 : -ENOMEM;
+}
+
+/* Describe one fd and let its kind refuse what it cannot handle. */
+static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_desc *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->fd = fd;
+	int r = read_fd_facts(c, p->pid, fd, d);
+	if (r < 0)
+		return r;
+	d->ops = res_file_match(d);
+	if (!d->ops) {
+		if (strstr(d->path, " (deleted)"))
 			return err_set(c->e, -EOPNOTSUPP,
-				       "pid %d fd %d is a terminal (%s): use --shell-job to dump a "
-				       "tree attached to the terminal ferry runs in",
-				       pid, fd, d->path);
-		d->kind = FILE_CHR;
-		d->is_tty = 1;
-	} else
-		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: %s (%s) is not supported yet", pid,
-			       fd, d->path,
-			       S_ISCHR(d->st.st_mode)	? "character device"
-			       : S_ISBLK(d->st.st_mode) ? "block device"
-			       : S_ISFIFO(d->st.st_mode) ? "fifo"
-							 : "special file");
-	if (d->kind == FILE_REG || d->kind == FILE_DIR) {
-		struct stat now;
-		if (stat(d->path, &now) < 0 || now.st_ino != d->st.st_ino ||
-		    now.st_dev != d->st.st_dev)
-			return err_set(c->e, -EOPNOTSUPP,
-				       "pid %d fd %d: the path %s no longer names the open file", pid,
-				       fd, d->path);
+				       "pid %d fd %d: %s: open files that were deleted are not "
+				       "supported yet",
+				       p->pid, fd, d->path);
+		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: %s (%s) is not supported yet",
+			       p->pid, fd, d->path, mode_name(d->st.st_mode));
 	}
-	return 0;
+	d->kind = d->ops->kind;
+	return d->ops->check ? d->ops->check(c, p, d) : 0;
 }
 
 static int list_fds(struct dump_ctx *c, pid_t pid, int **ret, size_t *ret_n)
@@ -111,7 +94,7 @@ int files_check(struct dump_ctx *c, struct dproc *p)
 	if (!p->fds)
 		return -ENOMEM;
 	for (size_t i = 0; r == 0 && i < n; i++) {
-		r = describe_fd(c, p->pid, fds[i], &p->fds[i]);
+		r = describe_fd(c, p, fds[i], &p->fds[i]);
 		p->nfds = i + 1; /* so files_free() releases a half-described entry too */
 	}
 	return r;
@@ -119,20 +102,23 @@ int files_check(struct dump_ctx *c, struct dproc *p)
 
 void files_free(struct dproc *p)
 {
-	for (size_t i = 0; i < p->nfds; i++)
+	for (size_t i = 0; i < p->nfds; i++) {
 		free(p->fds[i].path);
+		free(p->fds[i].fdinfo);
+		free(p->fds[i].priv);
+	}
 	free(p->fds);
 	p->fds = NULL;
 	p->nfds = 0;
 }
 
 /* The REC_FILE id of d's open file description, writing the record on first sight. */
-static int file_id(struct dump_ctx *c, pid_t pid, const struct fd_desc *d, uint32_t *ret)
+static int file_id(struct dump_ctx *c, struct dproc *p, const struct fd_desc *d, uint32_t *ret)
 {
 	for (size_t i = 0; i < c->nfiles; i++) {
 		struct dfile *f = &c->files[i];
 		if (f->dev == d->st.st_dev && f->ino == d->st.st_ino &&
-		    syscall(SYS_kcmp, f->pid, pid, KCMP_FILE, f->fd, d->fd) == 0) {
+		    syscall(SYS_kcmp, f->pid, p->pid, KCMP_FILE, f->fd, d->fd) == 0) {
 			*ret = f->id;
 			return 0;
 		}
@@ -141,7 +127,7 @@ static int file_id(struct dump_ctx *c, pid_t pid, const struct fd_desc *d, uint3
 	if (!nf)
 		return -ENOMEM;
 	c->files = nf;
-	nf[c->nfiles] = (struct dfile){c->nfiles + 1, pid, d->fd, d->st.st_dev, d->st.st_ino};
+	nf[c->nfiles] = (struct dfile){c->nfiles + 1, p->pid, d->fd, d->st.st_dev, d->st.st_ino};
 	*ret = nf[c->nfiles].id;
 	c->nfiles++;
 
@@ -153,7 +139,10 @@ static int file_id(struct dump_ctx *c, pid_t pid, const struct fd_desc *d, uint3
 	f.rdev = d->st.st_rdev;
 	f.is_tty = d->is_tty;
 	f.path_len = strlen(d->path);
-	return img_writer_add(c->w, REC_FILE, &f, sizeof(f), d->path, f.path_len);
+	int r = img_writer_add(c->w, REC_FILE, &f, sizeof(f), d->path, f.path_len);
+	if (r == 0 && d->ops->dump)
+		r = d->ops->dump(c, p, d, &f);
+	return r;
 }
 
 int dump_files(struct dump_ctx *c, struct dproc *p)
@@ -162,7 +151,7 @@ int dump_files(struct dump_ctx *c, struct dproc *p)
 	for (size_t i = 0; r == 0 && i < p->nfds; i++) {
 		const struct fd_desc *d = &p->fds[i];
 		struct img_fd f = {.pid = p->pid, .fd = d->fd, .cloexec = !!(d->flags & O_CLOEXEC)};
-		r = file_id(c, p->pid, d, &f.file_id);
+		r = file_id(c, p, d, &f.file_id);
 		if (r == 0)
 			r = img_writer_add(c->w, REC_FD, &f, sizeof(f), NULL, 0);
 		c->st->nfds++;

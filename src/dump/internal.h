@@ -12,17 +12,22 @@
 #include "dump/dump.h"
 #include "image/image.h"
 
+struct res_file_ops;
+
 #define SCRATCH_LEN (64 * 1024)
 
 /* One fd of a process, described once by files_check() and written by dump_files(). */
 struct fd_desc {
 	int fd;
 	struct stat st;
-	char *path; /* malloc'd */
+	char *path;   /* readlink of /proc/PID/fd/FD, malloc'd */
+	char *fdinfo; /* text of /proc/PID/fdinfo/FD, malloc'd */
 	uint64_t pos;
 	uint32_t flags;
 	int kind; /* enum img_file_kind */
 	int is_tty;
+	const struct res_file_ops *ops; /* the kind that handles it (src/res/) */
+	void *priv;			/* the kind's own data, freed by files_free() */
 };
 
 struct dproc {
@@ -30,10 +35,10 @@ struct dproc {
 	pid_t ppid;
 	int zombie;
 	size_t nthreads;
-	pid_t *tids;	   /* seized threads, tids[0] == pid */
+	pid_t *tids; /* seized threads, tids[0] == pid */
 	size_t tids_cap;
-	uint64_t sys_ip;   /* a `syscall` instruction in its vdso */
-	uint64_t scratch;  /* injected scratch mapping while dumping, 0 if none */
+	uint64_t sys_ip;  /* a `syscall` instruction in its vdso */
+	uint64_t scratch; /* injected scratch mapping while dumping, 0 if none */
 	struct proc_stat stat;
 	struct proc_status status;
 	struct proc_vma *vmas;

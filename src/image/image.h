@@ -83,9 +83,19 @@ struct img_shm_model {
 	struct img_page_run *runs;
 };
 
+/* Kind-specific bytes of a REC_FILE_DATA or REC_TREE_DATA record (pointing into the image). */
+struct img_data {
+	uint32_t tag;
+	uint32_t pid; /* REC_TREE_DATA only */
+	const uint8_t *data;
+	uint64_t len;
+};
+
 struct img_file_model {
 	struct img_file f;
-	char *path;
+	char *path; /* "" when the kind has none */
+	size_t ndata;
+	struct img_data *data; /* its REC_FILE_DATA records, in image order */
 };
 
 struct img_model {
@@ -96,6 +106,8 @@ struct img_model {
 	struct img_shm_model *shms;
 	size_t nfiles;
 	struct img_file_model *files;
+	size_t ntree;
+	struct img_data *tree; /* REC_TREE_DATA records, in image order */
 	uint64_t page_bytes;
 	uint64_t image_bytes;
 	/* private: the mapping the page pointers point into */
@@ -109,8 +121,8 @@ struct img_model {
  * -EBADMSG corrupt (detail says which record and field), -E2BIG over a limit, -ENOMEM. */
 int img_load_dir(const char *dir, struct img_model **ret, struct ferry_err *e) MUST_CHECK;
 /* The same over a buffer that stays valid while the model lives (fuzzing, tests). */
-int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct ferry_err *e)
-	MUST_CHECK;
+int img_load_buf(const void *buf, size_t len, struct img_model **ret,
+		 struct ferry_err *e) MUST_CHECK;
 void img_model_free(struct img_model *m);
 
 struct img_proc_model *img_model_proc(struct img_model *m, uint32_t pid);
@@ -121,8 +133,10 @@ struct img_shm_model *img_model_shm(struct img_model *m, uint32_t id);
 /* Check one record payload of the given type: exact or minimum size, every enum in range,
  * addresses page-aligned and below IMG_USER_ADDR_LIMIT, strings NUL-terminated/NUL-free,
  * trailing variable parts consistent with their counts. -EBADMSG with detail on failure. */
-int img_record_validate(uint32_t type, const void *payload, uint64_t len, struct ferry_err *e)
-	MUST_CHECK;
+int img_record_validate(uint32_t type, const void *payload, uint64_t len,
+			struct ferry_err *e) MUST_CHECK;
 const char *img_record_name(uint32_t type);
+/* The largest payload a record of this type may have. */
+uint64_t img_record_max(uint32_t type);
 
 #endif

@@ -31,6 +31,7 @@ struct loader {
 	uint64_t page_bytes;
 	int have_info;
 	int ended;
+	uint32_t last_type; /* type of the record before the current one */
 	struct img_end end;
 	struct idmap pids;   /* pid -> index in m->procs */
 	struct idmap tids;   /* tid -> index in its process's threads */
@@ -372,6 +373,39 @@ static int add_file(struct loader *l, const uint8_t *p, uint64_t len)
 	return 0;
 }
 
+/* REC_FILE_DATA belongs to the REC_FILE just before it (or before its siblings). */
+static int add_file_data(struct loader *l, const uint8_t *p, uint64_t len)
+{
+	struct img_model *m = l->m;
+	struct img_file_data d;
+
+	memcpy(&d, p, sizeof(d));
+	struct img_file_model *f = m->nfiles ? &m->files[m->nfiles - 1] : NULL;
+	if (!f || f->f.id != d.file_id || l->last_type != REC_FILE)
+		return bad(l, "REC_FILE_DATA file %u does not follow its REC_FILE", d.file_id);
+	int r = APPEND(l, f->data, f->ndata);
+	if (r < 0)
+		return r;
+	f->data[f->ndata++] = (struct img_data){d.tag, 0, p + sizeof(d), len - sizeof(d)};
+	return 0;
+}
+
+static int add_tree_data(struct loader *l, const uint8_t *p, uint64_t len)
+{
+	struct img_model *m = l->m;
+	struct img_tree_data d;
+
+	memcpy(&d, p, sizeof(d));
+	if (d.pid && !idmap_get(&l->pids, d.pid, NULL))
+		return bad(l, "REC_TREE_DATA tag %u: pid %u has no REC_PROC before it", d.tag,
+			   d.pid);
+	int r = APPEND(l, m->tree, m->ntree);
+	if (r < 0)
+		return r;
+	m->tree[m->ntree++] = (struct img_data){d.tag, d.pid, p + sizeof(d), len - sizeof(d)};
+	return 0;
+}
+
 static int add_fd(struct loader *l, const uint8_t *p, uint64_t len)
 {
 	struct img_fd f;
@@ -460,11 +494,22 @@ static int add_end(struct loader *l, const uint8_t *p, uint64_t len)
 typedef int (*add_fn)(struct loader *l, const uint8_t *p, uint64_t len);
 
 static const add_fn adders[REC_TYPE_MAX] = {
-	[REC_INFO] = add_info,	     [REC_PROC] = add_proc,	  [REC_THREAD] = add_thread,
-	[REC_SIGACTS] = add_sigacts, [REC_SIGINFO] = add_siginfo, [REC_VMA] = add_vma,
-	[REC_SHM] = add_shm,	     [REC_PAGES] = add_pages,	  [REC_FILE] = add_file,
-	[REC_FD] = add_fd,	     [REC_TIMER] = add_timer,	  [REC_GROUPS] = add_groups,
-	[REC_MM] = add_mm,	     [REC_END] = add_end,
+	[REC_INFO] = add_info,
+	[REC_PROC] = add_proc,
+	[REC_THREAD] = add_thread,
+	[REC_SIGACTS] = add_sigacts,
+	[REC_SIGINFO] = add_siginfo,
+	[REC_VMA] = add_vma,
+	[REC_SHM] = add_shm,
+	[REC_PAGES] = add_pages,
+	[REC_FILE] = add_file,
+	[REC_FD] = add_fd,
+	[REC_TIMER] = add_timer,
+	[REC_GROUPS] = add_groups,
+	[REC_MM] = add_mm,
+	[REC_END] = add_end,
+	[REC_FILE_DATA] = add_file_data,
+	[REC_TREE_DATA] = add_tree_data,
 };
 
 /* ---- the record walk ---- */
@@ -489,8 +534,7 @@ static int check_header(struct loader *l)
 static int check_rec_hdr(struct loader *l, const struct img_rec_hdr *h, size_t off)
 {
 	const char *name = img_record_name(h->type);
-	uint64_t max = h->type == REC_PAGES ? IMG_MAX_PAGES_REC + sizeof(struct img_pages)
-					    : IMG_MAX_META_REC;
+	uint64_t max = img_record_max(h->type);
 
 	if (h->type == 0 || h->type >= REC_TYPE_MAX || h->pad)
 		return bad(l, "record %llu at offset %zu: type %u unknown or pad not zero",
@@ -525,6 +569,8 @@ static int one_record(struct loader *l, size_t *off)
 	r = adders[h.type](l, p, h.len);
 	if (r < 0)
 		return r;
+	/* Several REC_FILE_DATA may follow one REC_FILE. */
+	l->last_type = h.type == REC_FILE_DATA ? REC_FILE : h.type;
 	*off += sizeof(h) + h.len;
 	l->nrecords++;
 	return 0;
@@ -817,8 +863,11 @@ void img_model_free(struct img_model *m)
 	for (size_t i = 0; i < m->nshms; i++)
 		free(m->shms[i].runs);
 	free(m->shms);
-	for (size_t i = 0; i < m->nfiles; i++)
+	for (size_t i = 0; i < m->nfiles; i++) {
 		free(m->files[i].path);
+		free(m->files[i].data);
+	}
+	free(m->tree);
 	free(m->files);
 	if (m->map)
 		munmap(m->map, m->map_len);

@@ -17,20 +17,21 @@
 #define IMG_MAX_FDS	    65536 /* per process */
 #define IMG_MAX_PATH	    4096
 #define IMG_MAX_XSTATE	    8192
-#define IMG_MAX_SIGINFO	    1024 /* pending signals per thread or per process */
+#define IMG_MAX_SIGINFO	    1024	 /* pending signals per thread or per process */
 #define IMG_MAX_PAGES_REC   (64UL << 20) /* bytes of page data in one REC_PAGES */
 #define IMG_MAX_META_REC    (1UL << 20)	 /* bytes in one non-page record */
 #define IMG_MAX_GROUPS	    65536
 #define IMG_MAX_TIMERS	    4096
+#define IMG_MAX_DATA_REC    (64UL << 20)      /* bytes in one REC_FILE_DATA / REC_TREE_DATA */
 #define IMG_USER_ADDR_LIMIT 0x7ffffffff000ULL /* TASK_SIZE for 4-level paging */
 #define IMG_PAGE	    4096ULL
 
 /* File header, at offset 0. */
 struct img_header {
-	char magic[8];	  /* IMG_MAGIC, no NUL */
-	uint32_t version; /* IMG_VERSION */
+	char magic[8];	   /* IMG_MAGIC, no NUL */
+	uint32_t version;  /* IMG_VERSION */
 	uint32_t hdr_size; /* sizeof(struct img_header) */
-	uint64_t flags;	  /* reserved, 0 */
+	uint64_t flags;	   /* reserved, 0 */
 };
 
 /* Every record: this header, then `len` payload bytes. `csum` is XXH64(payload, seed 0). */
@@ -42,34 +43,38 @@ struct img_rec_hdr {
 };
 
 enum img_rec_type {
-	REC_INFO = 1,	/* struct img_info: first record */
-	REC_PROC,	/* struct img_proc */
-	REC_THREAD,	/* struct img_thread + xstate bytes */
-	REC_SIGACTS,	/* struct img_sigacts */
-	REC_SIGINFO,	/* struct img_siginfo_hdr + count * 128-byte siginfo */
-	REC_VMA,	/* struct img_vma + path bytes */
-	REC_SHM,	/* struct img_shm: a shared-memory object (shared anon, memfd) */
-	REC_PAGES,	/* struct img_pages + npages * 4096 bytes */
-	REC_FILE,	/* struct img_file + path bytes: one open file description */
-	REC_FD,		/* struct img_fd */
-	REC_TIMER,	/* struct img_timer: one POSIX timer */
-	REC_GROUPS,	/* struct img_groups + count * uint32 supplementary gids */
-	REC_MM,		/* struct img_mm + auxv words */
-	REC_END,	/* struct img_end: last record; without it the image is incomplete */
+	REC_INFO = 1,  /* struct img_info: first record */
+	REC_PROC,      /* struct img_proc */
+	REC_THREAD,    /* struct img_thread + xstate bytes */
+	REC_SIGACTS,   /* struct img_sigacts */
+	REC_SIGINFO,   /* struct img_siginfo_hdr + count * 128-byte siginfo */
+	REC_VMA,       /* struct img_vma + path bytes */
+	REC_SHM,       /* struct img_shm: a shared-memory object (shared anon, memfd) */
+	REC_PAGES,     /* struct img_pages + npages * 4096 bytes */
+	REC_FILE,      /* struct img_file + path bytes: one open file description */
+	REC_FD,	       /* struct img_fd */
+	REC_TIMER,     /* struct img_timer: one POSIX timer */
+	REC_GROUPS,    /* struct img_groups + count * uint32 supplementary gids */
+	REC_MM,	       /* struct img_mm + auxv words */
+	REC_END,       /* struct img_end: last record; without it the image is incomplete */
+	REC_FILE_DATA, /* struct img_file_data + bytes: kind-specific state of the REC_FILE before
+			  it */
+	REC_TREE_DATA, /* struct img_tree_data + bytes: a tree-wide resource (SysV IPC, seccomp...)
+			*/
 	REC_TYPE_MAX,
 };
 
 /* REC_INFO */
 struct img_info {
-	uint64_t dump_time_ns;	     /* CLOCK_REALTIME at freeze */
-	uint64_t frozen_ns;	     /* how long the tree was frozen while dumping */
-	uint64_t xcr0;		     /* XSAVE feature mask of the dumping CPU */
-	uint32_t xstate_size;	     /* NT_X86_XSTATE size on the dumping CPU */
-	uint32_t nprocs;	     /* REC_PROC records that follow */
-	uint32_t root_pid;	     /* pid of the tree's root (in the dumped pid namespace) */
-	uint32_t flags;		     /* IMG_INFO_* */
-	uint64_t vdso_fingerprint;   /* XXH64 of the vdso text + layout of vvar/vvar_vclock/vdso */
-	char kernel_release[65];     /* uname -r, NUL-terminated */
+	uint64_t dump_time_ns;	   /* CLOCK_REALTIME at freeze */
+	uint64_t frozen_ns;	   /* how long the tree was frozen while dumping */
+	uint64_t xcr0;		   /* XSAVE feature mask of the dumping CPU */
+	uint32_t xstate_size;	   /* NT_X86_XSTATE size on the dumping CPU */
+	uint32_t nprocs;	   /* REC_PROC records that follow */
+	uint32_t root_pid;	   /* pid of the tree's root (in the dumped pid namespace) */
+	uint32_t flags;		   /* IMG_INFO_* */
+	uint64_t vdso_fingerprint; /* XXH64 of the vdso text + layout of vvar/vvar_vclock/vdso */
+	char kernel_release[65];   /* uname -r, NUL-terminated */
 	char pad[7];
 };
 #define IMG_INFO_SHELL_JOB 0x1 /* stdio was the dumping terminal; restore needs --shell-job */
@@ -127,7 +132,7 @@ struct img_thread {
 	uint64_t altstack_sp; /* sigaltstack */
 	uint64_t altstack_size;
 	int32_t altstack_flags;
-	uint32_t rseq_len;    /* 0: no rseq registered */
+	uint32_t rseq_len; /* 0: no rseq registered */
 	uint64_t rseq_ptr;
 	uint32_t rseq_sig;
 	uint32_t xstate_size;
@@ -155,12 +160,12 @@ struct img_siginfo_hdr {
 
 enum img_vma_kind {
 	VMA_ANON_PRIVATE = 1, /* private anonymous, incl. heap and stacks */
-	VMA_FILE_PRIVATE,     /* private mapping of a file: re-mapped by path, dirty pages overlaid */
-	VMA_FILE_SHARED,      /* shared mapping of a file on the shared filesystem */
-	VMA_SHM,	      /* shared anonymous or memfd: content in REC_SHM + REC_PAGES(shm_id) */
-	VMA_VDSO,	      /* [vdso] */
-	VMA_VVAR,	      /* [vvar] */
-	VMA_VVAR_VCLOCK,      /* [vvar_vclock] */
+	VMA_FILE_PRIVATE, /* private mapping of a file: re-mapped by path, dirty pages overlaid */
+	VMA_FILE_SHARED,  /* shared mapping of a file on the shared filesystem */
+	VMA_SHM,	  /* shared anonymous or memfd: content in REC_SHM + REC_PAGES(shm_id) */
+	VMA_VDSO,	  /* [vdso] */
+	VMA_VVAR,	  /* [vvar] */
+	VMA_VVAR_VCLOCK,  /* [vvar_vclock] */
 	VMA_KIND_MAX,
 };
 
@@ -179,11 +184,11 @@ enum img_vma_kind {
 /* REC_VMA; path bytes follow for file kinds (path_len, no NUL). */
 struct img_vma {
 	uint32_t pid;
-	uint32_t kind;	/* enum img_vma_kind */
+	uint32_t kind; /* enum img_vma_kind */
 	uint64_t start, end;
-	uint32_t prot;	/* PROT_* */
-	uint32_t flags; /* VMA_F_* */
-	uint64_t pgoff; /* file offset in bytes (file and shm kinds) */
+	uint32_t prot;	 /* PROT_* */
+	uint32_t flags;	 /* VMA_F_* */
+	uint64_t pgoff;	 /* file offset in bytes (file and shm kinds) */
 	uint32_t shm_id; /* VMA_SHM: the REC_SHM id */
 	uint32_t path_len;
 	/* File identity, checked before re-mapping (VMA_FILE_*). */
@@ -215,14 +220,33 @@ struct img_pages {
 	uint64_t npages;
 };
 
+/* Kinds of open file description. Each kind is one file of src/res/ (see src/res/res.h), which
+ * also documents the REC_FILE_DATA records it writes. Values are fixed: new kinds are appended. */
 enum img_file_kind {
 	FILE_REG = 1,
 	FILE_DIR,
-	FILE_CHR, /* /dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full, and the shell-job tty */
+	FILE_CHR, /* /dev/null, /dev/zero, /dev/urandom, /dev/random, /dev/full, and the shell-job
+		     tty */
+	FILE_PIPE,
+	FILE_FIFO,
+	FILE_EVENTFD,
+	FILE_TIMERFD,
+	FILE_SIGNALFD,
+	FILE_EPOLL,
+	FILE_INOTIFY,
+	FILE_PIDFD,
+	FILE_MEMFD,
+	FILE_UNIX,
+	FILE_TCP,
+	FILE_UDP,
+	FILE_MQUEUE,
+	FILE_PTY,
 	FILE_KIND_MAX,
 };
 
-/* REC_FILE: one open file description; path bytes follow (path_len, no NUL). */
+/* REC_FILE: one open file description; path bytes follow (path_len, no NUL). For the kinds
+ * REG, DIR, CHR and FIFO the path is absolute and required; for the others it is optional and
+ * informative (e.g. "pipe:[1234]", used in messages). */
 struct img_file {
 	uint32_t id; /* 1.., referenced by REC_FD */
 	uint32_t kind;
@@ -230,7 +254,7 @@ struct img_file {
 	uint32_t path_len;
 	uint64_t pos;
 	uint64_t dev, ino, size;
-	uint32_t rdev; /* FILE_CHR */
+	uint32_t rdev;	 /* FILE_CHR */
 	uint32_t is_tty; /* the shell-job terminal */
 };
 
@@ -260,6 +284,29 @@ struct img_timer {
 struct img_groups {
 	uint32_t pid;
 	uint32_t count;
+};
+
+/* REC_FILE_DATA: kind-specific state of one open file description, `len - 8` bytes follow.
+ * It follows its REC_FILE (or another REC_FILE_DATA of the same file) directly. The tag and
+ * bytes are defined by the kind's file in src/res/; there may be several per file. */
+struct img_file_data {
+	uint32_t file_id;
+	uint32_t tag; /* kind-specific, not 0 */
+};
+
+/* REC_TREE_DATA: one tree-wide resource that is not an fd (SysV IPC objects, seccomp filters...),
+ * `len - 8` bytes follow, defined by the src/res/ file that owns the tag. */
+enum img_tree_tag {
+	TREE_SYSV_SHM = 1,
+	TREE_SYSV_SEM,
+	TREE_SYSV_MSG,
+	TREE_SECCOMP,
+	TREE_NS,
+	TREE_TAG_MAX,
+};
+struct img_tree_data {
+	uint32_t tag; /* enum img_tree_tag */
+	uint32_t pid; /* the process it belongs to, 0 for the whole tree */
 };
 
 /* REC_END */

@@ -17,11 +17,22 @@
 #define SEALS_ALL    0x3f /* F_SEAL_SEAL .. F_SEAL_EXEC */
 
 static const char *const rec_names[REC_TYPE_MAX] = {
-	[REC_INFO] = "REC_INFO",       [REC_PROC] = "REC_PROC",	      [REC_THREAD] = "REC_THREAD",
-	[REC_SIGACTS] = "REC_SIGACTS", [REC_SIGINFO] = "REC_SIGINFO", [REC_VMA] = "REC_VMA",
-	[REC_SHM] = "REC_SHM",	       [REC_PAGES] = "REC_PAGES",     [REC_FILE] = "REC_FILE",
-	[REC_FD] = "REC_FD",	       [REC_TIMER] = "REC_TIMER",     [REC_GROUPS] = "REC_GROUPS",
-	[REC_MM] = "REC_MM",	       [REC_END] = "REC_END",
+	[REC_INFO] = "REC_INFO",
+	[REC_PROC] = "REC_PROC",
+	[REC_THREAD] = "REC_THREAD",
+	[REC_SIGACTS] = "REC_SIGACTS",
+	[REC_SIGINFO] = "REC_SIGINFO",
+	[REC_VMA] = "REC_VMA",
+	[REC_SHM] = "REC_SHM",
+	[REC_PAGES] = "REC_PAGES",
+	[REC_FILE] = "REC_FILE",
+	[REC_FD] = "REC_FD",
+	[REC_TIMER] = "REC_TIMER",
+	[REC_GROUPS] = "REC_GROUPS",
+	[REC_MM] = "REC_MM",
+	[REC_END] = "REC_END",
+	[REC_FILE_DATA] = "REC_FILE_DATA",
+	[REC_TREE_DATA] = "REC_TREE_DATA",
 };
 
 const char *img_record_name(uint32_t type)
@@ -360,7 +371,48 @@ static int v_file(const uint8_t *b, uint64_t len, struct ferry_err *e)
 	int r = check_len(REC_FILE, who, len, sizeof(f) + (uint64_t)f.path_len, e);
 	if (r < 0)
 		return r;
-	return check_path(REC_FILE, who, b + sizeof(f), f.path_len, e);
+	if (f.kind <= FILE_CHR || f.kind == FILE_FIFO)
+		return check_path(REC_FILE, who, b + sizeof(f), f.path_len, e);
+	if (f.path_len > IMG_MAX_PATH || memchr(b + sizeof(f), '\0', f.path_len))
+		return bad(e, REC_FILE, who, "path_len %u too long or name contains a NUL byte",
+			   f.path_len);
+	return 0;
+}
+
+static int v_file_data(const uint8_t *b, uint64_t len, struct ferry_err *e)
+{
+	struct img_file_data d;
+	char who[32];
+
+	if (len < sizeof(d))
+		return bad(e, REC_FILE_DATA, "", "payload %llu bytes, below %zu",
+			   (unsigned long long)len, sizeof(d));
+	memcpy(&d, b, sizeof(d));
+	snprintf(who, sizeof(who), "file %u", d.file_id);
+	if (d.file_id == 0 || d.tag == 0)
+		return bad(e, REC_FILE_DATA, who, "file_id or tag is 0");
+	if (len - sizeof(d) > IMG_MAX_DATA_REC)
+		return bad(e, REC_FILE_DATA, who, "%llu bytes, above %lu",
+			   (unsigned long long)(len - sizeof(d)), IMG_MAX_DATA_REC);
+	return 0;
+}
+
+static int v_tree_data(const uint8_t *b, uint64_t len, struct ferry_err *e)
+{
+	struct img_tree_data d;
+	char who[32];
+
+	if (len < sizeof(d))
+		return bad(e, REC_TREE_DATA, "", "payload %llu bytes, below %zu",
+			   (unsigned long long)len, sizeof(d));
+	memcpy(&d, b, sizeof(d));
+	snprintf(who, sizeof(who), "tag %u", d.tag);
+	if (d.tag == 0 || d.tag >= TREE_TAG_MAX)
+		return bad(e, REC_TREE_DATA, who, "unknown tag");
+	if (len - sizeof(d) > IMG_MAX_DATA_REC)
+		return bad(e, REC_TREE_DATA, who, "%llu bytes, above %lu",
+			   (unsigned long long)(len - sizeof(d)), IMG_MAX_DATA_REC);
+	return 0;
 }
 
 static int v_fd(const uint8_t *b, uint64_t len, struct ferry_err *e)
@@ -479,12 +531,32 @@ static int v_end(const uint8_t *b, uint64_t len, struct ferry_err *e)
 typedef int (*validate_fn)(const uint8_t *p, uint64_t len, struct ferry_err *e);
 
 static const validate_fn validators[REC_TYPE_MAX] = {
-	[REC_INFO] = v_info,	   [REC_PROC] = v_proc,	      [REC_THREAD] = v_thread,
-	[REC_SIGACTS] = v_sigacts, [REC_SIGINFO] = v_siginfo, [REC_VMA] = v_vma,
-	[REC_SHM] = v_shm,	   [REC_PAGES] = v_pages,     [REC_FILE] = v_file,
-	[REC_FD] = v_fd,	   [REC_TIMER] = v_timer,     [REC_GROUPS] = v_groups,
-	[REC_MM] = v_mm,	   [REC_END] = v_end,
+	[REC_INFO] = v_info,
+	[REC_PROC] = v_proc,
+	[REC_THREAD] = v_thread,
+	[REC_SIGACTS] = v_sigacts,
+	[REC_SIGINFO] = v_siginfo,
+	[REC_VMA] = v_vma,
+	[REC_SHM] = v_shm,
+	[REC_PAGES] = v_pages,
+	[REC_FILE] = v_file,
+	[REC_FD] = v_fd,
+	[REC_TIMER] = v_timer,
+	[REC_GROUPS] = v_groups,
+	[REC_MM] = v_mm,
+	[REC_END] = v_end,
+	[REC_FILE_DATA] = v_file_data,
+	[REC_TREE_DATA] = v_tree_data,
 };
+
+uint64_t img_record_max(uint32_t type)
+{
+	if (type == REC_PAGES)
+		return IMG_MAX_PAGES_REC + sizeof(struct img_pages);
+	if (type == REC_FILE_DATA || type == REC_TREE_DATA)
+		return IMG_MAX_DATA_REC + sizeof(struct img_file_data);
+	return IMG_MAX_META_REC;
+}
 
 int img_record_validate(uint32_t type, const void *payload, uint64_t len, struct ferry_err *e)
 {

@@ -228,8 +228,7 @@ int img_writer_open_dir(const char *dir, struct img_writer **ret, struct ferry_e
 
 static int add_checked(struct img_writer *w, uint32_t type, size_t len)
 {
-	uint64_t max =
-		type == REC_PAGES ? IMG_MAX_PAGES_REC + sizeof(struct img_pages) : IMG_MAX_META_REC;
+	uint64_t max = img_record_max(type);
 
 	if (w->committed)
 		return fail(w, -EINVAL, "image writer: record after commit");

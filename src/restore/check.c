@@ -10,6 +10,7 @@
 
 #include "common/proc.h"
 #include "common/vdso.h"
+#include "res/res.h"
 #include "restore/internal.h"
 
 static int check_host(struct restore_ctx *c)
@@ -58,8 +59,8 @@ static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *
 		uint64_t h = XXH64(p, hlen, 0);
 		munmap(p, hlen);
 		if (h != v->content_hash)
-			return err_set(c->e, -ESTALE, "mapped file %s: content changed since the dump",
-				       vm->path);
+			return err_set(c->e, -ESTALE,
+				       "mapped file %s: content changed since the dump", vm->path);
 	}
 	return 0;
 }
@@ -83,16 +84,19 @@ static int check_perm(struct restore_ctx *c, const struct img_proc *p)
 		return 0;
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
-			return err_set(c->e, -EPERM,
-				       "pid %d ran as uid %u gid %u: only root may restore processes "
-				       "of other users",
-				       p->pid, p->uid[0], p->gid[0]);
+			return err_set(
+				c->e, -EPERM,
+				"pid %d ran as uid %u gid %u: only root may restore processes "
+				"of other users",
+				p->pid, p->uid[0], p->gid[0]);
 	return 0;
 }
 
 int restore_preflight(struct restore_ctx *c)
 {
 	int r = check_host(c);
+	if (r == 0)
+		r = res_validate_all(c->m, c->e);
 	for (size_t i = 0; r == 0 && i < c->m->nprocs; i++) {
 		const struct img_proc_model *p = &c->m->procs[i];
 		r = check_perm(c, &p->p);

@@ -13,9 +13,9 @@
 #include "image/image.h"
 #include "restore/restore.h"
 
-#define SCRATCH_LEN   (64 * 1024)
-#define SCRATCH_DATA  4096 /* offset of the data area; offset 0 holds `syscall` */
-#define MAX_HOLES     32
+#define SCRATCH_LEN  (64 * 1024)
+#define SCRATCH_DATA 4096 /* offset of the data area; offset 0 holds `syscall` */
+#define MAX_HOLES    32
 /* Address of offset `off` in process p's scratch data area. */
 #define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
 
@@ -32,9 +32,9 @@ struct rproc {
 	uint64_t holes[MAX_HOLES]; /* scratch candidates, 0-terminated */
 	uint64_t scratch;
 	int seized;
-	pid_t *tids;	  /* tids[i] is the host tid of m->threads[i] once created */
+	pid_t *tids;		/* tids[i] is the host tid of m->threads[i] once created */
 	uint8_t *vma_has_pages; /* per m->vmas[i]: the image holds pages for it */
-	size_t nfdcache;  /* files opened inside the target for mappings */
+	size_t nfdcache;	/* files opened inside the target for mappings */
 	struct {
 		int fd;
 		const char *path;
@@ -54,6 +54,9 @@ struct restore_ctx {
 	/* shared memory objects, created by the restorer and opened by the targets */
 	int *shm_fds;	    /* memfd objects, -1 for shared anonymous ones */
 	uint64_t *shm_addr; /* shared anonymous objects mapped in the restorer */
+	/* per-restore state of the resource kinds (src/res/), freed by their cleanup() */
+	void *file_state[FILE_KIND_MAX];
+	void *tree_state[TREE_TAG_MAX + 1];
 };
 
 /* seed.c */
@@ -68,8 +71,8 @@ void files_close_all(struct restore_ctx *c);
 /* layout.c: memory */
 int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t a0, uint64_t a1,
 	    uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5, int64_t *ret) MUST_CHECK;
-int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void *d, size_t len)
-	MUST_CHECK;
+int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void *d,
+		size_t len) MUST_CHECK;
 int layout_restore(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
 
 /* task.c: threads, signals, attributes, credentials, final registers */

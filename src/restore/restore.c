@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "common/remote.h"
+#include "res/res.h"
 #include "restore/internal.h"
 
 static int seize_proc(struct restore_ctx *c, struct rproc *p)
@@ -31,7 +32,8 @@ static int rebuild_proc(struct restore_ctx *c, struct rproc *p)
 	if (!p->tids)
 		return -ENOMEM;
 	if ((r = seize_proc(c, p)) < 0 || (r = layout_restore(c, p)) < 0 ||
-	    (r = task_restore(c, p)) < 0 || (r = task_finish(c, p)) < 0)
+	    (r = task_restore(c, p)) < 0 || (r = res_restore_proc(c, p)) < 0 ||
+	    (r = task_finish(c, p)) < 0)
 		return r;
 	return 0;
 }
@@ -59,13 +61,14 @@ static void ctx_free(struct restore_ctx *c)
 static int restore_all(struct restore_ctx *c)
 {
 	int r;
-	if ((r = restore_preflight(c)) < 0 || (r = files_open_table(c)) < 0 ||
-	    (r = shm_create_all(c)) < 0 || (r = seeds_create(c)) < 0)
+	if ((r = restore_preflight(c)) < 0 || (r = res_restore_prepare(c)) < 0 ||
+	    (r = files_open_table(c)) < 0 || (r = shm_create_all(c)) < 0 ||
+	    (r = seeds_create(c)) < 0)
 		return r;
 	for (size_t i = 0; i < c->m->nprocs; i++)
 		if ((r = rebuild_proc(c, &c->procs[i])) < 0)
 			return r;
-	return 0;
+	return res_restore_finish(c);
 }
 
 int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct ferry_err *e)
@@ -96,6 +99,7 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	else
 		detach_all(&c);
 	files_close_all(&c);
+	res_restore_cleanup(&c, r < 0);
 	st->root_pid = r < 0 ? 0 : c.root;
 	ctx_free(&c);
 	st->total_ns = mono_ns() - t0;

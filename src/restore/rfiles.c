@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Files for the restored tree. The restorer opens every open file description of the image
- * once, at fds table_base + i, before the seeds fork: every seed inherits the table and dup2()s
- * its own fds from it, so a description shared in the image is shared again (same offset).
- * Shared memory objects are created here too and opened by the targets through /proc. */
+ * once (with its kind's open(), src/res/), at fds table_base + i, before the seeds fork: every seed
+ * inherits the table and dup2()s its own fds from it, so a description shared in the image is
+ * shared again (same offset). Shared memory objects are created here too and opened by the targets
+ * through /proc. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -10,39 +11,25 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
+#include "res/res.h"
 #include "restore/internal.h"
 
+/* Open file f with its kind's open() and put it at fd `at` of the table. */
 static int open_one(struct restore_ctx *c, const struct img_file_model *f, int at)
 {
-	int flags = f->f.flags & ~(O_CREAT | O_TRUNC | O_EXCL | O_NOCTTY | O_CLOEXEC);
-	const char *path = f->path;
-	struct stat st;
-
-	if (f->f.is_tty)
-		path = "/dev/tty";
-	int fd = open(path, flags);
-	if (fd < 0)
-		return err_set(c->e, neg_errno(), "file %s: cannot open: %m", path);
-	if (fstat(fd, &st) < 0) {
+	const struct res_file_ops *o = res_file_kind(f->f.kind); /* validated: present */
+	int fd = -1;
+	int r = o->open(c, f, &fd);
+	if (r < 0)
+		return r;
+	if (fd != at && dup2(fd, at) < 0) {
+		r = err_set(c->e, neg_errno(), "file %u (%s): cannot place it in the table: %m",
+			    f->f.id, f->path);
 		close(fd);
-		return neg_errno();
+		return r;
 	}
-	if ((f->f.kind == FILE_REG || f->f.kind == FILE_DIR) &&
-	    (st.st_ino != f->f.ino || st.st_dev != f->f.dev)) {
+	if (fd != at)
 		close(fd);
-		return err_set(c->e, -ESTALE, "file %s is not the file that was open at the dump",
-			       path);
-	}
-	if (f->f.kind == FILE_REG && lseek(fd, f->f.pos, SEEK_SET) < 0) {
-		close(fd);
-		return err_set(c->e, neg_errno(), "file %s: cannot seek to %llu: %m", path,
-			       (unsigned long long)f->f.pos);
-	}
-	if (dup2(fd, at) < 0) {
-		close(fd);
-		return neg_errno();
-	}
-	close(fd);
 	return 0;
 }
 
@@ -84,7 +71,8 @@ int files_open_table(struct restore_ctx *c)
  * it, and the targets open it through /proc/self-of-restorer/map_files. */
 static int create_shm_anon(struct restore_ctx *c, const struct img_shm_model *s, size_t idx)
 {
-	uint8_t *m = mmap(NULL, s->s.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	uint8_t *m =
+		mmap(NULL, s->s.size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return err_set(c->e, neg_errno(), "shared memory object %u (%llu bytes): %m",
 			       s->s.id, (unsigned long long)s->s.size);

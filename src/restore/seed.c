@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "common/proc.h"
+#include "res/res.h"
 #include "restore/internal.h"
 
 static void seed_report(struct restore_ctx *c, int index, int err, uint64_t scratch,
@@ -116,11 +117,19 @@ static void install_fds(struct restore_ctx *c, int index)
 	const struct img_proc_model *p = &c->m->procs[index];
 	for (size_t k = 0; k < p->nfds; k++) {
 		const struct img_fd *f = &p->fds[k];
-		/* files_open_table() put m->files[i] at table_base + i; the loader checked the id. */
+		/* files_open_table() put m->files[i] at table_base + i; the loader checked the id.
+		 */
 		int src = c->table_base + (img_model_file(c->m, f->file_id) - c->m->files);
-		if (dup2(src, f->fd) < 0 ||
-		    fcntl(f->fd, F_SETFD, f->cloexec ? FD_CLOEXEC : 0) < 0)
+		if (dup2(src, f->fd) < 0 || fcntl(f->fd, F_SETFD, f->cloexec ? FD_CLOEXEC : 0) < 0)
 			seed_fail(c, index, "installing fds");
+	}
+	/* Kinds that need the final fd numbers (epoll registrations...). */
+	for (size_t k = 0; k < p->nfds; k++) {
+		const struct img_file_model *fm = img_model_file(c->m, p->fds[k].file_id);
+		const struct res_file_ops *o = res_file_kind(fm->f.kind);
+		const char *what = "restoring an fd";
+		if (o->fixup && o->fixup(c, p, &p->fds[k], fm, &what) < 0)
+			seed_fail(c, index, what);
 	}
 	/* Close everything below the table that the image does not name. */
 	for (int fd = 0; fd < c->table_base; fd++) {
@@ -136,8 +145,9 @@ static uint64_t map_scratch(struct rproc *rp)
 {
 	static const unsigned char code[] = {0x0f, 0x05, 0xcc}; /* syscall; int3 */
 	for (int i = 0; i < MAX_HOLES && rp->holes[i]; i++) {
-		void *m = mmap((void *)rp->holes[i], SCRATCH_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
-			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		void *m =
+			mmap((void *)rp->holes[i], SCRATCH_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
+			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (m == MAP_FAILED)
 			continue;
 		if ((uint64_t)m != rp->holes[i]) {
@@ -203,7 +213,8 @@ static int read_reports(struct restore_ctx *c)
 		struct seed_msg m;
 		ssize_t n = read(c->ready_pipe[0], &m, sizeof(m));
 		if (n != sizeof(m) || m.index < 0 || (size_t)m.index >= c->m->nprocs)
-			return err_set(c->e, -EPROTO, "a restored process died while being created");
+			return err_set(c->e, -EPROTO,
+				       "a restored process died while being created");
 		if (m.err) {
 			m.what[sizeof(m.what) - 1] = 0;
 			return err_set(c->e, m.err, "pid %u: %s: %s%s", c->m->procs[m.index].p.pid,
@@ -229,7 +240,8 @@ int seeds_create(struct restore_ctx *c)
 	/* Above the file table: the seeds' dup2()s must never hit the pipe, and the final
 	 * close_range(table_base, ~0) in each restored process closes it. */
 	for (int i = 0; i < 2; i++) {
-		int fd = fcntl(c->ready_pipe[i], F_DUPFD_CLOEXEC, c->table_base + (int)c->m->nfiles);
+		int fd =
+			fcntl(c->ready_pipe[i], F_DUPFD_CLOEXEC, c->table_base + (int)c->m->nfiles);
 		if (fd < 0)
 			return neg_errno();
 		close(c->ready_pipe[i]);
