@@ -751,7 +751,7 @@ static void test_reject_file_fd(void **state)
 {
 	static const struct bad_case c[] = {
 		{"id", f_id, "REC_FILE id 0: id is 0"},
-		{"kind", f_kind, "REC_FILE id 2: kind 4"},
+		{"kind", f_kind, "REC_FILE id 2: kind"},
 		{"relative", f_rel, "REC_FILE id 2: path is not absolute"},
 		{"empty", f_empty, "REC_FILE id 2: path_len 0"},
 		{"tty", f_tty, "is_tty 1 invalid"},
