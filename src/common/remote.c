@@ -13,7 +13,6 @@
 #include <sys/uio.h>
 #include <sys/wait.h>
 
-
 int remote_wait_stop(pid_t tid, int *ret_status)
 {
 	int status;
@@ -33,11 +32,24 @@ int remote_wait_stop(pid_t tid, int *ret_status)
 	}
 }
 
+/* With CAP_SYS_ADMIN the tracee's seccomp protections are suspended while it is traced, so
+ * injected syscalls are neither filtered nor fatal to a strict-mode thread. Without it the
+ * seccomp resource refuses such threads before anything is injected. */
+static int seize(pid_t tid, long options)
+{
+	if (ptrace(PTRACE_SEIZE, tid, 0, options | PTRACE_O_SUSPEND_SECCOMP) == 0)
+		return 0;
+	if (errno != EPERM && errno != EINVAL)
+		return neg_errno();
+	return ptrace(PTRACE_SEIZE, tid, 0, options) < 0 ? neg_errno() : 0;
+}
+
 int remote_seize(pid_t tid, long options)
 {
 	int status;
-	if (ptrace(PTRACE_SEIZE, tid, 0, options) < 0)
-		return neg_errno();
+	int r = seize(tid, options);
+	if (r < 0)
+		return r;
 	if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0)
 		return neg_errno();
 	for (;;) {
@@ -144,7 +156,8 @@ static int vm_copy(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
 		ssize_t n = write ? process_vm_writev(pid, &local, 1, &rem, 1, 0)
 				  : process_vm_readv(pid, &local, 1, &rem, 1, 0);
 		if (n <= 0)
-			return mem_fallback(pid, addr + done, (char *)buf + done, len - done, write);
+			return mem_fallback(pid, addr + done, (char *)buf + done, len - done,
+					    write);
 		done += n;
 	}
 	return 0;

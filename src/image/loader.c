@@ -394,9 +394,10 @@ static int add_tree_data(struct loader *l, const uint8_t *p, uint64_t len)
 {
 	struct img_model *m = l->m;
 	struct img_tree_data d;
+	size_t idx;
 
 	memcpy(&d, p, sizeof(d));
-	if (d.pid && !idmap_get(&l->pids, d.pid, NULL))
+	if (d.pid && !idmap_get(&l->pids, d.pid, &idx))
 		return bad(l, "REC_TREE_DATA tag %u: pid %u has no REC_PROC before it", d.tag,
 			   d.pid);
 	int r = APPEND(l, m->tree, m->ntree);

@@ -32,7 +32,8 @@ static int validate_file(const struct img_model *m, const struct img_file_model 
 			       "image: file %u (%s) is of kind %u, which this ferry cannot restore",
 			       f->f.id, f->path, f->f.kind);
 	if (f->ndata && !o->validate)
-		return err_set(e, -EBADMSG, "image: file %u (%s, %s) carries data its kind never writes",
+		return err_set(e, -EBADMSG,
+			       "image: file %u (%s, %s) carries data its kind never writes",
 			       f->f.id, f->path, o->name);
 	return o->validate ? o->validate(m, f, e) : 0;
 }
@@ -67,6 +68,13 @@ int res_restore_proc(struct restore_ctx *c, struct rproc *p)
 {
 	int r = 0;
 	EACH_TREE(o) if ((*o)->proc && (r = (*o)->proc(c, p)) < 0) return r;
+	return 0;
+}
+
+int res_restore_last(struct restore_ctx *c, struct rproc *p)
+{
+	int r = 0;
+	EACH_TREE(o) if ((*o)->last && (r = (*o)->last(c, p)) < 0) return r;
 	return 0;
 }
 

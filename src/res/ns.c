@@ -11,8 +11,8 @@
 #include "res/res.h"
 
 static const char *const ns_names[] = {
-	"mnt", "net", "pid", "pid_for_children", "ipc", "uts", "user", "cgroup",
-	"time", "time_for_children",
+	"mnt",	"net",	  "pid",  "pid_for_children",  "ipc", "uts",
+	"user", "cgroup", "time", "time_for_children",
 };
 
 static int ns_ino(pid_t pid, const char *name, ino_t *ret)

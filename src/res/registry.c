@@ -36,9 +36,9 @@ TREE(res_netlock);
 #undef TREE
 
 static const struct res_file_ops *const file_kinds[] = {
-	&res_memfd,  &res_reg,	   &res_dir,	  &res_chr,	&res_pipe,  &res_fifo,
+	&res_memfd,   &res_reg,	    &res_dir,	   &res_chr,	&res_pipe,    &res_fifo,
 	&res_eventfd, &res_timerfd, &res_signalfd, &res_epoll,	&res_inotify, &res_pidfd,
-	&res_unix,   &res_tcp,	   &res_udp,	  &res_mqueue,	&res_pty,
+	&res_unix,    &res_tcp,	    &res_udp,	   &res_mqueue, &res_pty,
 };
 
 static const struct res_tree_ops *const tree_kinds[] = {

@@ -11,7 +11,8 @@
  *
  * Restore side: validate() for every file and tree record before anything is created; open()
  * in the restorer before the seeds fork (the result lands in the shared file table); in each
- * seed, after all its fds are installed, fixup() for each of its fds; after every process is
+ * seed, after all its fds are installed, fixup() for each of its fds; per process, tree kinds'
+ * proc() before its final state and last() just before its registers; after every process is
  * rebuilt and before any is resumed, finish(); cleanup() always, last, with `failed` set when
  * the restore is being rolled back (remove what was created). */
 #ifndef FERRY_RES_RES_H
@@ -55,8 +56,11 @@ struct res_tree_ops {
 	int (*check)(struct dump_ctx *c);
 	int (*dump)(struct dump_ctx *c);
 	int (*validate)(const struct img_model *m, const struct img_data *d, struct ferry_err *e);
-	int (*prepare)(struct restore_ctx *c);		   /* before the seeds fork */
+	int (*prepare)(struct restore_ctx *c);		     /* before the seeds fork */
 	int (*proc)(struct restore_ctx *c, struct rproc *p); /* seized, before its final state */
+	/* The last syscalls of a process, after its scratch area is gone and just before its
+	 * registers are set (inject through the vDSO's `syscall`; seccomp lives here). */
+	int (*last)(struct restore_ctx *c, struct rproc *p);
 	int (*finish)(struct restore_ctx *c);
 	void (*cleanup)(struct restore_ctx *c, int failed);
 };
@@ -73,6 +77,7 @@ int res_dump_tree(struct dump_ctx *c) MUST_CHECK;
 int res_validate_all(const struct img_model *m, struct ferry_err *e) MUST_CHECK;
 int res_restore_prepare(struct restore_ctx *c) MUST_CHECK;
 int res_restore_proc(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
+int res_restore_last(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
 int res_restore_finish(struct restore_ctx *c) MUST_CHECK;
 void res_restore_cleanup(struct restore_ctx *c, int failed);
 

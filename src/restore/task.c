@@ -19,6 +19,7 @@
 #include <time.h>
 
 #include "common/remote.h"
+#include "res/res.h"
 #include "restore/internal.h"
 
 #ifndef PR_TIMER_CREATE_RESTORE_IDS
@@ -332,7 +333,7 @@ static int set_thread_regs(struct restore_ctx *c, struct rproc *p, size_t i)
 int task_finish(struct restore_ctx *c, struct rproc *p)
 {
 	int r = rinject(c, p, p->m->p.pid, SYS_munmap, p->scratch, SCRATCH_LEN, 0, 0, 0, 0, NULL);
-	if (r < 0)
+	if (r < 0 || (r = res_restore_last(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nthreads; i++)
 		if ((r = set_thread_regs(c, p, i)) < 0)
