@@ -12,6 +12,7 @@
 #   expect: refuse   the dump must refuse (status 3, no image) and leave the case running intact
 #   cycles: 1        only single-cycle modes apply (mode 2 is reported as skipped)
 #   skip: REASON     reported as skipped      args: ARGS  command-line args  env: K=V...  environment
+#   between: CMD     shell command run after the dumped case is gone and before each restore
 # Prints one line per case and mode (ok / FAIL / skip), then "N passed, N failed[, N skipped]";
 # exits 1 iff something failed.
 set -u
@@ -102,8 +103,9 @@ desc_get() { # desc_get NAME KEY: value of "KEY:" in NAME.desc (empty if none)
 
 # run_one NAME MODE: one case in one mode; prints its result line and counts it.
 run_one() {
-	local name=$1 mode=$2 tmp log step="" pid rpid="" rpids=() c ncyc rc expect args envs
+	local name=$1 mode=$2 tmp log step="" pid rpid="" rpids=() c ncyc rc expect args envs between
 	expect=$(desc_get "$name" expect)
+	between=$(desc_get "$name" between)
 	args=$(desc_get "$name" args)
 	envs=$(desc_get "$name" env)
 	tmp=$(mktemp -d /tmp/ferry-case."$name".XXXXXX)
@@ -161,6 +163,10 @@ run_one() {
 			wait_until 10 not_running "$rpid" || { fail; return; }
 			{ wait "$rpid"; } 2>/dev/null
 			wait_until 10 not_running "$pid" || { fail; return; }
+		fi
+		if [ -n "$between" ]; then
+			step="cycle $c: between-command: $between"
+			(cd "$tmp" && bash -c "$between") >>"$tmp/between.err" 2>&1 || { fail; return; }
 		fi
 		step="cycle $c: ferry restore (ready file)"
 		"$FERRY" restore --dir "$tmp/img$c" --ready-file "$tmp/rf$c" >"$tmp/restore$c.out" 2>"$tmp/restore$c.err" &
