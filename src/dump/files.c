@@ -50,6 +50,7 @@ static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *
 static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_desc *d)
 {
 	memset(d, 0, sizeof(*d));
+	d->pid = p->pid;
 	d->fd = fd;
 	int r = read_fd_facts(c, p->pid, fd, d);
 	if (r < 0)

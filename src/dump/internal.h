@@ -18,6 +18,7 @@ struct res_file_ops;
 
 /* One fd of a process, described once by files_check() and written by dump_files(). */
 struct fd_desc {
+	pid_t pid;
 	int fd;
 	struct stat st;
 	char *path;   /* readlink of /proc/PID/fd/FD, malloc'd */

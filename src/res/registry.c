@@ -35,11 +35,27 @@ TREE(res_ns);
 TREE(res_netlock);
 #undef TREE
 
+/* clang-format off */
 static const struct res_file_ops *const file_kinds[] = {
-	&res_memfd,   &res_reg,	    &res_dir,	   &res_chr,	&res_pipe,    &res_fifo,
-	&res_eventfd, &res_timerfd, &res_signalfd, &res_epoll,	&res_inotify, &res_pidfd,
-	&res_unix,    &res_tcp,	    &res_udp,	   &res_mqueue, &res_pty,
+	&res_mqueue,	/* before res_reg: a queue looks like a regular file */
+	&res_memfd,
+	&res_reg,
+	&res_dir,
+	&res_chr,
+	&res_pipe,
+	&res_fifo,
+	&res_eventfd,
+	&res_timerfd,
+	&res_signalfd,
+	&res_epoll,
+	&res_inotify,
+	&res_pidfd,
+	&res_unix,
+	&res_tcp,
+	&res_udp,
+	&res_pty,
 };
+/* clang-format on */
 
 static const struct res_tree_ops *const tree_kinds[] = {
 	&res_sysv_shm, &res_sysv_sem, &res_sysv_msg, &res_seccomp, &res_ns, &res_netlock,

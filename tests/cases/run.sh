@@ -13,6 +13,7 @@
 #   cycles: 1        only single-cycle modes apply (mode 2 is reported as skipped)
 #   skip: REASON     reported as skipped      args: ARGS  command-line args  env: K=V...  environment
 #   between: CMD     shell command run after the dumped case is gone and before each restore
+#                    ($CASE_BIN names the case's binary)
 # Prints one line per case and mode (ok / FAIL / skip), then "N passed, N failed[, N skipped]";
 # exits 1 iff something failed.
 set -u
@@ -166,7 +167,8 @@ run_one() {
 		fi
 		if [ -n "$between" ]; then
 			step="cycle $c: between-command: $between"
-			(cd "$tmp" && bash -c "$between") >>"$tmp/between.err" 2>&1 || { fail; return; }
+			(cd "$tmp" && CASE_BIN="$CASEDIR/$name" bash -c "$between") >>"$tmp/between.err" 2>&1 ||
+				{ fail; return; }
 		fi
 		step="cycle $c: ferry restore (ready file)"
 		"$FERRY" restore --dir "$tmp/img$c" --ready-file "$tmp/rf$c" >"$tmp/restore$c.out" 2>"$tmp/restore$c.err" &
