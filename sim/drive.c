@@ -246,7 +246,7 @@ static void ferry_send(struct sim *s, uint32_t i)
 static void ferry_ask(struct sim *s, uint32_t i)
 {
 	const struct policy_params *p = &s->c->params;
-	size_t nc = cands(s, i, false, false);
+	size_t nc = cands(s, i, false, false), np;
 	uint32_t donor;
 	int b, k;
 
@@ -257,8 +257,21 @@ static void ferry_ask(struct sim *s, uint32_t i)
 		return;
 	donor = s->cand[b].node;
 	sim__note_age(s, s->cand[b].age);
-	k = policy_select(s->procs, build_procs(s, donor), s->now, sim__load_index(s, donor),
-			  s->nodes[donor].speed, sim__load_index(s, i), s->nodes[i].speed, p);
+	np = build_procs(s, donor);
+	if (s->c->oracle) {
+		/* Exact loads: the donor applies the same rule as a fresh sender (HBD's). */
+		struct policy_params fp = *p;
+
+		fp.recent = 0;
+		fp.margin = 0;
+		k = np < 2 ? -ENOENT
+			   : policy_select_hbd(s->procs, np, s->now, sim__load_index(s, donor),
+					       sim__load_index(s, i), &fp);
+	} else {
+		k = policy_select(s->procs, np, s->now, sim__load_index(s, donor),
+				  s->nodes[donor].speed, sim__load_index(s, i), s->nodes[i].speed,
+				  p);
+	}
 	if (k >= 0)
 		migrate(s, s->pjob[k], i);
 }

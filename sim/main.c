@@ -323,6 +323,7 @@ int main(int argc, char **argv)
 	struct args a = {_SIM_POLICY_MAX, 0};
 	struct sim_proc *w;
 	size_t n;
+	char err[512] = "";
 	int r;
 
 	sim_cfg_default(&c);
@@ -337,9 +338,9 @@ int main(int argc, char **argv)
 	}
 	if (a.gossip_only > 0)
 		return run_gossip(&c, a.gossip_only) < 0;
-	r = sim_workload(&c, &w, &n);
+	r = sim_workload(&c, &w, &n, err, sizeof(err));
 	if (r < 0) {
-		fprintf(stderr, "ferry-sim: workload: %s\n", strerror(-r));
+		fprintf(stderr, "ferry-sim: workload: %s\n", err);
 		return 1;
 	}
 	printf("policy,nodes,load,procs,seed,mean_slowdown,p99_slowdown,frac_slowdown_gt3,"

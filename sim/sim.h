@@ -75,8 +75,24 @@ double sim_draw_work(const struct sim_cfg *c, struct policy_rand *r);
 double sim_work_mean(const struct sim_cfg *c);
 double sim_node_speed(const struct sim_cfg *c, uint32_t i);
 /* Generate (or load from c->trace) the arrivals. Returns 0 and *ret (malloc'd, *ret_n entries),
- * or -errno (-EINVAL bad trace line, -ENOMEM). */
-int sim_workload(const struct sim_cfg *c, struct sim_proc **ret, size_t *ret_n);
+ * or -errno (-EINVAL bad trace line, -ENOMEM) with the reason in err (errlen bytes). */
+int sim_workload(const struct sim_cfg *c, struct sim_proc **ret, size_t *ret_n, char *err,
+		 size_t errlen);
+/* Node for a generated birth: u uniform in [0,1) against the cumulative weights. */
+uint32_t sim_pick_node(const double *cum, uint32_t n, double u);
+
+/* trace.c */
+struct sim_trace_rec {
+	double arrival, demand, mem;
+	int has_node;
+	uint32_t node;
+};
+/* Parse one line of a trace. Returns 1 and *out for a record, 0 for a blank or '#' comment
+ * line, or -EINVAL with *why set to a (static) reason. */
+int sim_trace_line(const char *line, uint32_t nodes, struct sim_trace_rec *out, const char **why);
+/* Read c->trace; returns 0, or -errno with "<file> line <n>: <reason>" in err. */
+int sim_trace_load(const struct sim_cfg *c, const double *cum, struct sim_proc **ret, size_t *ret_n,
+		   char *err, size_t errlen);
 
 /* engine.c */
 int sim_run(const struct sim_cfg *c, const struct sim_proc *w, size_t n, enum sim_policy pol,

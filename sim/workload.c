@@ -68,7 +68,7 @@ static double *weights_cum(const struct sim_cfg *c)
 	return cum;
 }
 
-static uint32_t pick_node(const double *cum, uint32_t n, double u)
+uint32_t sim_pick_node(const double *cum, uint32_t n, double u)
 {
 	uint32_t lo = 0, hi = n - 1;
 
@@ -98,73 +98,23 @@ static int generate(const struct sim_cfg *c, const double *cum, struct sim_proc 
 		w[i].work = sim_draw_work(c, &r);
 		w[i].mem = c->mem_mean > 0 ? (float)(-c->mem_mean * log1p(-policy_rand_unit(&r)))
 					   : 0.0f;
-		w[i].origin = pick_node(cum, c->nodes, policy_rand_unit(&r));
+		w[i].origin = sim_pick_node(cum, c->nodes, policy_rand_unit(&r));
 	}
 	return 0;
 }
 
-static int by_arrival(const void *a, const void *b)
-{
-	const struct sim_proc *x = a, *y = b;
-
-	return (x->arrival > y->arrival) - (x->arrival < y->arrival);
-}
-
-static int load_trace(const struct sim_cfg *c, const double *cum, struct sim_proc **ret,
-		      size_t *ret_n)
-{
-	FILE *f = fopen(c->trace, "r");
-	struct sim_proc *w = NULL;
-	size_t n = 0, cap = 0;
-	char line[256];
-	struct policy_rand r;
-
-	if (!f)
-		return -errno;
-	policy_rand_seed(&r, c->seed);
-	while (fgets(line, sizeof(line), f)) {
-		double a, d, m = 0;
-		unsigned node = UINT32_MAX;
-		int k = sscanf(line, "%lf,%lf,%lf,%u", &a, &d, &m, &node);
-
-		if (k < 2)
-			continue; /* header or comment */
-		if (!(d > 0) || !(a >= 0) || m < 0 || (k == 4 && node >= c->nodes)) {
-			fclose(f);
-			free(w);
-			return -EINVAL;
-		}
-		if (n == cap) {
-			struct sim_proc *nw = realloc(w, sizeof(*w) * (cap = cap ? 2 * cap : 1024));
-
-			if (!nw) {
-				fclose(f);
-				free(w);
-				return -ENOMEM;
-			}
-			w = nw;
-		}
-		w[n++] = (struct sim_proc){a, d, (float)m,
-					   k == 4 ? node
-						  : pick_node(cum, c->nodes, policy_rand_unit(&r))};
-	}
-	fclose(f);
-	qsort(w, n, sizeof(*w), by_arrival);
-	*ret = w;
-	*ret_n = n;
-	return 0;
-}
-
-int sim_workload(const struct sim_cfg *c, struct sim_proc **ret, size_t *ret_n)
+int sim_workload(const struct sim_cfg *c, struct sim_proc **ret, size_t *ret_n, char *err,
+		 size_t errlen)
 {
 	double *cum = weights_cum(c);
 	struct sim_proc *w;
 	int r;
 
+	snprintf(err, errlen, "out of memory");
 	if (!cum)
 		return -ENOMEM;
 	if (c->trace) {
-		r = load_trace(c, cum, ret, ret_n);
+		r = sim_trace_load(c, cum, ret, ret_n, err, errlen);
 		free(cum);
 		return r;
 	}

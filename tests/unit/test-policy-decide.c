@@ -52,7 +52,7 @@ static void select_respects_marks_recent_and_margin(void **st)
 				    proc(30, 10, 0)};
 
 	policy_params_default(&p);
-	ps[1].last_migrated = 99.0; /* 1 s ago at now = 100, recent = 2 */
+	ps[1].last_migrated = 99.8; /* 0.2 s ago at now = 100, recent = 0.5 */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), 2);
 	ps[2].cpu_frac = 0.1; /* mostly sleeping: not worth moving */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);

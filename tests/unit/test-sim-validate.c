@@ -25,7 +25,7 @@ static struct sim_result run1(struct sim_cfg *c, enum sim_policy p)
 	size_t n;
 	struct sim_result r;
 
-	assert_int_equal(sim_workload(c, &w, &n), 0);
+	assert_int_equal(sim_workload(c, &w, &n, NULL, 0), 0);
 	assert_int_equal(sim_run(c, w, n, p, &r), 0);
 	assert_int_equal(r.done, n);
 	free(w);
