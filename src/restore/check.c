@@ -58,8 +58,8 @@ static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *
 		uint64_t h = XXH64(p, hlen, 0);
 		munmap(p, hlen);
 		if (h != v->content_hash)
-			return err_set(c->e, -ESTALE, "mapped file %s: content changed since the dump",
-				       vm->path);
+			return err_set(c->e, -ESTALE,
+				       "mapped file %s: content changed since the dump", vm->path);
 	}
 	return 0;
 }
@@ -72,7 +72,17 @@ static int check_pid_free(struct restore_ctx *c, pid_t pid)
 	if (n < 0)
 		return 0;
 	comm[strcspn(comm, "\n")] = 0;
-	return err_set(c->e, -EEXIST, "pid %d is in use by another process (%s)", pid, comm);
+	if (c->o->pidns && pid == 1)
+		return err_set(c->e, -EEXIST,
+			       "pid 1 is the new PID namespace's init: an image holding pid 1 "
+			       "cannot be restored with --pidns");
+	if (c->o->pidns)
+		return err_set(c->e, -EEXIST, "pid %d is in use by another process (%s)", pid,
+			       comm);
+	return err_set(c->e, -EEXIST,
+		       "pid %d is in use by another process (%s); use --pidns to restore into a "
+		       "new PID namespace where the original PIDs are free",
+		       pid, comm);
 }
 
 static int check_perm(struct restore_ctx *c, const struct img_proc *p)
@@ -83,10 +93,11 @@ static int check_perm(struct restore_ctx *c, const struct img_proc *p)
 		return 0;
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
-			return err_set(c->e, -EPERM,
-				       "pid %d ran as uid %u gid %u: only root may restore processes "
-				       "of other users",
-				       p->pid, p->uid[0], p->gid[0]);
+			return err_set(
+				c->e, -EPERM,
+				"pid %d ran as uid %u gid %u: only root may restore processes "
+				"of other users",
+				p->pid, p->uid[0], p->gid[0]);
 	return 0;
 }
 

@@ -97,6 +97,7 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 		detach_all(&c);
 	files_close_all(&c);
 	st->root_pid = r < 0 ? 0 : c.root;
+	st->root_host_pid = st->root_pid;
 	ctx_free(&c);
 	st->total_ns = mono_ns() - t0;
 	return r;
