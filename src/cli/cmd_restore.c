@@ -115,10 +115,11 @@ static int wait_root_pidns(struct pidns_init *ns, pid_t host_root)
 int cmd_restore(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"dir", required_argument, NULL, 'd'}, {"detach", no_argument, NULL, 'D'},
-		{"shell-job", no_argument, NULL, 'S'}, {"ready-file", required_argument, NULL, 'F'},
-		{"json", no_argument, NULL, 'J'},      {"help", no_argument, NULL, 'h'},
-		{"pidns", no_argument, NULL, 'P'},     {0},
+		{"dir", required_argument, NULL, 'd'},	  {"detach", no_argument, NULL, 'D'},
+		{"shell-job", no_argument, NULL, 'S'},	  {"ready-file", required_argument, NULL, 'F'},
+		{"json", no_argument, NULL, 'J'},	  {"help", no_argument, NULL, 'h'},
+		{"pidns", no_argument, NULL, 'P'},
+		{0},
 	};
 	struct restore_opts o = {0};
 	struct pidns_init ns = {.init = 0, .fd = -1};

@@ -58,8 +58,8 @@ static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *
 		uint64_t h = XXH64(p, hlen, 0);
 		munmap(p, hlen);
 		if (h != v->content_hash)
-			return err_set(c->e, -ESTALE,
-				       "mapped file %s: content changed since the dump", vm->path);
+			return err_set(c->e, -ESTALE, "mapped file %s: content changed since the dump",
+				       vm->path);
 	}
 	return 0;
 }
@@ -93,11 +93,10 @@ static int check_perm(struct restore_ctx *c, const struct img_proc *p)
 		return 0;
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
-			return err_set(
-				c->e, -EPERM,
-				"pid %d ran as uid %u gid %u: only root may restore processes "
-				"of other users",
-				p->pid, p->uid[0], p->gid[0]);
+			return err_set(c->e, -EPERM,
+				       "pid %d ran as uid %u gid %u: only root may restore processes "
+				       "of other users",
+				       p->pid, p->uid[0], p->gid[0]);
 	return 0;
 }
 

@@ -116,10 +116,10 @@ static void install_fds(struct restore_ctx *c, int index)
 	const struct img_proc_model *p = &c->m->procs[index];
 	for (size_t k = 0; k < p->nfds; k++) {
 		const struct img_fd *f = &p->fds[k];
-		/* files_open_table() put m->files[i] at table_base + i; the loader checked the id.
-		 */
+		/* files_open_table() put m->files[i] at table_base + i; the loader checked the id. */
 		int src = c->table_base + (img_model_file(c->m, f->file_id) - c->m->files);
-		if (dup2(src, f->fd) < 0 || fcntl(f->fd, F_SETFD, f->cloexec ? FD_CLOEXEC : 0) < 0)
+		if (dup2(src, f->fd) < 0 ||
+		    fcntl(f->fd, F_SETFD, f->cloexec ? FD_CLOEXEC : 0) < 0)
 			seed_fail(c, index, "installing fds");
 	}
 	/* Close everything below the table that the image does not name. */
@@ -136,9 +136,8 @@ static uint64_t map_scratch(struct rproc *rp)
 {
 	static const unsigned char code[] = {0x0f, 0x05, 0xcc}; /* syscall; int3 */
 	for (int i = 0; i < MAX_HOLES && rp->holes[i]; i++) {
-		void *m =
-			mmap((void *)rp->holes[i], SCRATCH_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
-			     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+		void *m = mmap((void *)rp->holes[i], SCRATCH_LEN, PROT_READ | PROT_WRITE | PROT_EXEC,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 		if (m == MAP_FAILED)
 			continue;
 		if ((uint64_t)m != rp->holes[i]) {
@@ -189,6 +188,12 @@ static void plan_holes(struct rproc *rp)
 	rp->holes[n] = 0;
 }
 
+static const char *pid_in_use(const struct restore_ctx *c)
+{
+	return c->o->pidns ? " (the pid is in use)"
+			   : " (the pid is in use; --pidns restores into a new PID namespace)";
+}
+
 static int read_reports(struct restore_ctx *c)
 {
 	for (int got = 0; got < c->nlive;) {
@@ -204,16 +209,12 @@ static int read_reports(struct restore_ctx *c)
 		struct seed_msg m;
 		ssize_t n = read(c->ready_pipe[0], &m, sizeof(m));
 		if (n != sizeof(m) || m.index < 0 || (size_t)m.index >= c->m->nprocs)
-			return err_set(c->e, -EPROTO,
-				       "a restored process died while being created");
+			return err_set(c->e, -EPROTO, "a restored process died while being created");
 		if (m.err) {
 			m.what[sizeof(m.what) - 1] = 0;
 			return err_set(c->e, m.err, "pid %u: %s: %s%s", c->m->procs[m.index].p.pid,
 				       m.what, strerror(-m.err),
-				       m.err == -EEXIST && !c->o->pidns
-					       ? " (the pid is in use; --pidns restores into a new "
-						 "PID namespace)"
-					       : "");
+				       m.err == -EEXIST ? pid_in_use(c) : "");
 		}
 		c->procs[m.index].scratch = m.scratch;
 		got++;
@@ -234,8 +235,7 @@ int seeds_create(struct restore_ctx *c)
 	/* Above the file table: the seeds' dup2()s must never hit the pipe, and the final
 	 * close_range(table_base, ~0) in each restored process closes it. */
 	for (int i = 0; i < 2; i++) {
-		int fd =
-			fcntl(c->ready_pipe[i], F_DUPFD_CLOEXEC, c->table_base + (int)c->m->nfiles);
+		int fd = fcntl(c->ready_pipe[i], F_DUPFD_CLOEXEC, c->table_base + (int)c->m->nfiles);
 		if (fd < 0)
 			return neg_errno();
 		close(c->ready_pipe[i]);
@@ -254,10 +254,7 @@ int seeds_create(struct restore_ctx *c)
 	c->ready_pipe[1] = -1;
 	if (pid < 0)
 		return err_set(c->e, err, "creating pid %u: %s%s", root->pid, strerror(-err),
-			       err == -EEXIST && !c->o->pidns
-				       ? " (the pid is in use; --pidns restores into a new PID "
-					 "namespace)"
-				       : "");
+			       err == -EEXIST ? pid_in_use(c) : "");
 	c->root = pid;
 	int r = read_reports(c);
 	close(c->ready_pipe[0]);
