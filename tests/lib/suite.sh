@@ -120,11 +120,13 @@ intact() {
 has_line() { grep -qx "$2" "$1" 2>/dev/null; }
 file_exists() { [ -e "$1" ]; }
 fd_list() { ls /proc/"$1"/fd 2>/dev/null | sort -n | tr '\n' ' '; }
-# a thread list with each thread's state and blocked/pending masks: must not change on refusal
+# thread_view PID: per thread its state (R, S and D shown as "running", anything else as is),
+# tracer and blocked/pending signal masks: a refused or failed dump must not change them.
 thread_view() {
 	local t
 	for t in /proc/"$1"/task/*; do
-		echo "${t##*/} $(grep -E '^(State|SigBlk|SigPnd|ShdPnd|TracerPid):' "$t"/status | tr -s '\t\n' '  ')"
+		echo "${t##*/} $(grep -E '^(State|SigBlk|SigPnd|ShdPnd|TracerPid):' "$t"/status 2>/dev/null |
+			sed -E 's/^State:[[:space:]]+[RSD] .*/State: running/' | tr -s '\t\n' '  ')"
 	done
 }
 
@@ -147,4 +149,38 @@ procs_in_pidns() {
 		[ "$(readlink "$p"/ns/pid 2>/dev/null)" = "$1" ] && [ "$(proc_state "${p#/proc/}")" != Z ] &&
 			echo "${p#/proc/}"
 	done
+}
+
+# session_pids SID: the live processes of a session (test workloads lead their own session).
+session_pids() {
+	local s pid sid st
+	for s in /proc/[0-9]*/stat; do
+		{ read -r s <"$s"; } 2>/dev/null || continue
+		pid=${s%% *}
+		s=${s##*) }
+		read -r st _ _ sid _ <<<"$s"
+		[ "$sid" = "$1" ] && [ "$st" != Z ] && echo "$pid"
+	done | sort -n
+}
+
+# tree_snapshot SID: everything a failed or refused dump must leave exactly as it was, for every
+# process of the session: its mappings (no scratch area left), its fds (none injected), and per
+# thread the state (not stopped), tracer (none) and blocked/pending signal masks (none lost).
+tree_snapshot() {
+	local p
+	for p in $(session_pids "$1"); do
+		echo "== pid $p fds: $(fd_list "$p")"
+		cat /proc/"$p"/maps 2>/dev/null
+		thread_view "$p"
+	done
+}
+
+# tree_intact SID: every process of the session running, neither stopped nor traced.
+tree_intact() {
+	local p n=0
+	for p in $(session_pids "$1"); do
+		intact "$p" || return 1
+		n=$((n + 1))
+	done
+	((n > 0))
 }
