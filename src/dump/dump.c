@@ -4,6 +4,7 @@
  * failure path unwinds in reverse: scratch mappings removed, threads detached, partial image
  * removed, so the tree continues as if nothing happened. */
 #include <elf.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <time.h>
 
 #include "common/remote.h"
@@ -94,6 +96,23 @@ static void unmap_scratches(struct dump_ctx *c)
 	}
 }
 
+/* Test hook, used by tests/failure/check.sh only: FERRY_TEST_SIGNAL=PID:SIG sends SIG to PID
+ * while it is frozen, right before its memory is dumped, to provoke a process that exits
+ * (SIGKILL; ferry waits until it is gone) or a signal that arrives in the middle of a dump.
+ * Documented in docs/architecture.md ("Failure tests"). */
+static void test_signal_hook(const struct dproc *p)
+{
+	const char *v = getenv("FERRY_TEST_SIGNAL");
+	int pid, sig, st;
+	if (!v || sscanf(v, "%d:%d", &pid, &sig) != 2 || pid != p->pid)
+		return;
+	kill(pid, sig);
+	/* We trace every thread: collect their exits, the leader last, as kill_tree() does. */
+	for (size_t t = p->nthreads; sig == SIGKILL && t-- > 0;)
+		while (waitpid(p->tids[t], &st, __WALL) < 0 && errno == EINTR)
+			;
+}
+
 static int dump_all(struct dump_ctx *c)
 {
 	int r;
@@ -111,6 +130,7 @@ static int dump_all(struct dump_ctx *c)
 		struct dproc *p = &c->procs[i];
 		if ((r = dump_task(c, p)) < 0)
 			return r;
+		test_signal_hook(p);
 		if (!p->zombie && ((r = dump_mem(c, p)) < 0 || (r = dump_files(c, p)) < 0))
 			return r;
 		c->st->nthreads += p->nthreads;

@@ -74,6 +74,11 @@ static int seize_threads(struct dump_ctx *c, struct dproc *p, int *ret_new)
 		r = remote_seize(tids[i], REMOTE_SEIZE_OPTS);
 		if (r == -ESRCH)
 			continue;
+		if (r == -EPERM)
+			return err_set(c->e, r,
+				       "pid %d thread %d: not allowed to trace it (%s): only processes "
+				       "the caller could ptrace can be dumped",
+				       p->pid, tids[i], strerror(-r));
 		if (r < 0)
 			return err_set(c->e, r, "pid %d thread %d: cannot seize: %s", p->pid, tids[i],
 				       strerror(-r));

@@ -5,6 +5,7 @@
  * as syscalls of the process itself run as remote syscalls writing into the scratch mapping. */
 #include <elf.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,46 @@ static int thread_comm(pid_t pid, pid_t tid, char comm[16])
 	return 0;
 }
 
+/* Scheduling, timer slack and credentials, which the kernel keeps per thread. */
+static int thread_attrs(struct dump_ctx *c, struct dproc *p, pid_t tid, struct img_thread *t)
+{
+	char path[96];
+	_cleanup_free_ char *buf = malloc(8192);
+	struct proc_status st;
+	struct sched_param sp;
+	int64_t v;
+
+	if (!buf)
+		return -ENOMEM;
+	errno = 0;
+	int policy = sched_getscheduler(tid);
+	int nice = getpriority(PRIO_PROCESS, tid);
+	if (policy < 0 || (nice == -1 && errno) || sched_getparam(tid, &sp) < 0)
+		return err_set(c->e, neg_errno(), "pid %d thread %d: cannot read its scheduling: %m",
+			       p->pid, tid);
+	t->sched_policy = policy & ~SCHED_RESET_ON_FORK;
+	t->sched_reset_on_fork = !!(policy & SCHED_RESET_ON_FORK);
+	t->sched_priority = sp.sched_priority;
+	t->nice = nice;
+	int r = inject_ok(c, p, tid, "prctl(PR_GET_TIMERSLACK)", SYS_prctl, PR_GET_TIMERSLACK, 0,
+			  0, 0, &v);
+	if (r < 0)
+		return r;
+	t->timerslack_ns = v;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", p->pid, tid);
+	ssize_t n = proc_read_text(path, buf, 8192);
+	if (n < 0 || (n = proc_status_parse(buf, &st)) < 0)
+		return err_set(c->e, n, "pid %d thread %d: cannot read %s", p->pid, tid, path);
+	memcpy(t->uid, st.uid, sizeof(t->uid));
+	memcpy(t->gid, st.gid, sizeof(t->gid));
+	t->cap_inh = st.cap_inh;
+	t->cap_prm = st.cap_prm;
+	t->cap_eff = st.cap_eff;
+	t->cap_bnd = st.cap_bnd;
+	t->cap_amb = st.cap_amb;
+	return 0;
+}
+
 static int dump_thread(struct dump_ctx *c, struct dproc *p, pid_t tid)
 {
 	struct img_thread t = {.pid = p->pid, .tid = tid};
@@ -180,6 +221,8 @@ static int dump_thread(struct dump_ctx *c, struct dproc *p, pid_t tid)
 		return r;
 	if (thread_comm(p->pid, tid, t.comm) < 0)
 		memcpy(t.comm, p->stat.comm, sizeof(t.comm));
+	if ((r = thread_attrs(c, p, tid, &t)) < 0)
+		return r;
 	r = img_writer_add(c->w, REC_THREAD, &t, sizeof(t), xstate, t.xstate_size);
 	if (r < 0)
 		return r;

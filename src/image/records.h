@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define IMG_MAGIC   "FERRYIMG"
-#define IMG_VERSION 1
+#define IMG_VERSION 2 /* 2: per-thread attributes appended to struct img_thread */
 
 /* Limits: anything above is refused as corrupt (-E2BIG/-EBADMSG). */
 #define IMG_MAX_PROCS	    4096
@@ -140,6 +140,16 @@ struct img_thread {
 	uint64_t robust_list_len;
 	uint64_t clear_child_tid;
 	char comm[16];
+	/* Per-thread attributes (version 2). Scheduling, timer slack and credentials belong to
+	 * each thread in the kernel; the REC_PROC copies are the leader's. */
+	int32_t nice;
+	uint32_t sched_policy;	      /* SCHED_*, without SCHED_RESET_ON_FORK */
+	uint32_t sched_priority;
+	uint32_t sched_reset_on_fork; /* 0 or 1 */
+	uint64_t timerslack_ns;
+	uint32_t uid[4]; /* real, effective, saved, fs */
+	uint32_t gid[4];
+	uint64_t cap_inh, cap_prm, cap_eff, cap_bnd, cap_amb;
 };
 
 /* REC_SIGACTS: the 64 dispositions of one process (index = signal - 1). */

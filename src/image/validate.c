@@ -198,6 +198,11 @@ static int v_thread(const uint8_t *b, uint64_t len, struct ferry_err *e)
 			   IMG_MAX_XSTATE);
 	if (!str_terminated(t.comm, sizeof(t.comm)))
 		return bad(e, REC_THREAD, who, "comm not NUL-terminated");
+	if (t.nice < -20 || t.nice > 19)
+		return bad(e, REC_THREAD, who, "nice %d out of range -20..19", t.nice);
+	if (t.sched_policy > 6 || t.sched_priority > 99 || t.sched_reset_on_fork > 1)
+		return bad(e, REC_THREAD, who, "sched_policy %u / priority %u / reset_on_fork %u "
+			   "out of range", t.sched_policy, t.sched_priority, t.sched_reset_on_fork);
 	return check_len(REC_THREAD, who, len, sizeof(t) + (uint64_t)t.xstate_size, e);
 }
 

@@ -73,22 +73,40 @@ static int check_pid_free(struct restore_ctx *c, pid_t pid)
 	if (n < 0)
 		return 0;
 	comm[strcspn(comm, "\n")] = 0;
-	return err_set(c->e, -EEXIST, "pid %d is in use by another process (%s)", pid, comm);
+	if (c->o->pidns && pid == 1)
+		return err_set(c->e, -EEXIST,
+			       "pid 1 is the new PID namespace's init: an image holding pid 1 "
+			       "cannot be restored with --pidns");
+	if (c->o->pidns)
+		return err_set(c->e, -EEXIST, "pid %d is in use by another process (%s)", pid,
+			       comm);
+	return err_set(c->e, -EEXIST,
+		       "pid %d is in use by another process (%s); use --pidns to restore into a "
+		       "new PID namespace where the original PIDs are free",
+		       pid, comm);
 }
 
-static int check_perm(struct restore_ctx *c, const struct img_proc *p)
+static int check_perm(struct restore_ctx *c, const struct img_proc_model *m)
 {
+	const struct img_proc *p = &m->p;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
 	if (uid == 0)
 		return 0;
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
-			return err_set(
-				c->e, -EPERM,
-				"pid %d ran as uid %u gid %u: only root may restore processes "
-				"of other users",
-				p->pid, p->uid[0], p->gid[0]);
+			return err_set(c->e, -EPERM,
+				       "pid %d ran as uid %u gid %u: only root may restore processes "
+				       "of other users",
+				       p->pid, p->uid[0], p->gid[0]);
+	for (size_t t = 0; t < m->nthreads; t++)
+		for (int i = 0; i < 4; i++)
+			if (m->threads[t].t.uid[i] != uid || m->threads[t].t.gid[i] != gid)
+				return err_set(c->e, -EPERM,
+					       "pid %d thread %u ran as uid %u gid %u: only root may "
+					       "restore processes of other users",
+					       p->pid, m->threads[t].t.tid, m->threads[t].t.uid[0],
+					       m->threads[t].t.gid[0]);
 	return 0;
 }
 
@@ -99,7 +117,7 @@ int restore_preflight(struct restore_ctx *c)
 		r = res_validate_all(c->m, c->e);
 	for (size_t i = 0; r == 0 && i < c->m->nprocs; i++) {
 		const struct img_proc_model *p = &c->m->procs[i];
-		r = check_perm(c, &p->p);
+		r = check_perm(c, p);
 		if (r == 0)
 			r = check_pid_free(c, p->p.pid);
 		for (size_t t = 1; r == 0 && t < p->nthreads; t++)

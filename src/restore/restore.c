@@ -101,6 +101,7 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	files_close_all(&c);
 	res_restore_cleanup(&c, r < 0);
 	st->root_pid = r < 0 ? 0 : c.root;
+	st->root_host_pid = st->root_pid;
 	ctx_free(&c);
 	st->total_ns = mono_ns() - t0;
 	return r;

@@ -13,13 +13,16 @@ struct restore_opts {
 	const char *dir;
 	int shell_job;		/* attach terminal fds to the terminal ferry runs in */
 	const char *ready_file; /* created once the restored tree runs (for scripts) */
+	int pidns;		/* restoring inside a new PID namespace (restore_tree_pidns) */
 };
 
 struct restore_stats {
 	uint64_t image_bytes, page_bytes;
 	uint64_t load_ns, total_ns; /* validation; until the tree runs */
 	uint32_t nprocs, nthreads;
-	pid_t root_pid;
+	pid_t root_pid;	     /* in the namespace the tree was restored into (its original pid) */
+	pid_t root_host_pid; /* the same process in the caller's namespace (== root_pid without
+				--pidns) */
 };
 
 /* Rebuild the tree as children of the caller (the root's parent is the caller). Errors:
@@ -27,5 +30,25 @@ struct restore_stats {
  * changed, -EXDEV incompatible host (vDSO, CPU features), -EPERM not allowed. */
 int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct ferry_err *e)
 	__attribute__((warn_unused_result));
+
+/* A new PID namespace holding a restored tree: its init (pid 1 inside) is a child of the caller
+ * and reports on fd. */
+struct pidns_init {
+	pid_t init; /* in the caller's namespace */
+	int fd;
+};
+
+/* Like restore_tree(), but into a fresh PID namespace (and a mount namespace with its own /proc)
+ * whose init is a forked child of the caller. The tree's PIDs are free there whatever the caller's
+ * namespace holds; the root's parent is that init (ppid 1). The init reaps the namespace's
+ * orphans and exits when the root exits, which ends every process left in the namespace.
+ * Needs root. On success ns describes the init; pidns_wait() or pidns_release() must follow. */
+int restore_tree_pidns(const struct restore_opts *o, struct restore_stats *st, struct ferry_err *e,
+		       struct pidns_init *ns) __attribute__((warn_unused_result));
+/* Wait until the root exits: *ret_status is its wait status (waitpid encoding). Reaps the init. */
+int pidns_wait(struct pidns_init *ns, int *ret_status, struct ferry_err *e)
+	__attribute__((warn_unused_result));
+/* Stop listening (--detach): the init keeps running on its own. */
+void pidns_release(struct pidns_init *ns);
 
 #endif

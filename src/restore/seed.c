@@ -198,6 +198,12 @@ static void plan_holes(struct rproc *rp)
 	rp->holes[n] = 0;
 }
 
+static const char *pid_in_use(const struct restore_ctx *c)
+{
+	return c->o->pidns ? " (the pid is in use)"
+			   : " (the pid is in use; --pidns restores into a new PID namespace)";
+}
+
 static int read_reports(struct restore_ctx *c)
 {
 	for (int got = 0; got < c->nlive;) {
@@ -219,7 +225,7 @@ static int read_reports(struct restore_ctx *c)
 			m.what[sizeof(m.what) - 1] = 0;
 			return err_set(c->e, m.err, "pid %u: %s: %s%s", c->m->procs[m.index].p.pid,
 				       m.what, strerror(-m.err),
-				       m.err == -EEXIST ? " (the pid is in use)" : "");
+				       m.err == -EEXIST ? pid_in_use(c) : "");
 		}
 		c->procs[m.index].scratch = m.scratch;
 		got++;
@@ -260,7 +266,7 @@ int seeds_create(struct restore_ctx *c)
 	c->ready_pipe[1] = -1;
 	if (pid < 0)
 		return err_set(c->e, err, "creating pid %u: %s%s", root->pid, strerror(-err),
-			       err == -EEXIST ? " (the pid is in use)" : "");
+			       err == -EEXIST ? pid_in_use(c) : "");
 	c->root = pid;
 	int r = read_reports(c);
 	close(c->ready_pipe[0]);

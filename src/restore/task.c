@@ -174,6 +174,22 @@ static int restore_timers(struct restore_ctx *c, struct rproc *p)
 	return rinject(c, p, pid, SYS_prctl, PR_TIMER_CREATE_RESTORE_IDS, 0, 0, 0, 0, 0, NULL);
 }
 
+/* Scheduling and timer slack of thread i: per thread in the kernel and in the image. */
+static int thread_sched(struct restore_ctx *c, struct rproc *p, size_t i)
+{
+	const struct img_thread *t = &p->m->threads[i].t;
+	struct sched_param sp = {.sched_priority = t->sched_priority};
+	int policy = t->sched_policy | (t->sched_reset_on_fork ? SCHED_RESET_ON_FORK : 0);
+	if (sched_setscheduler(p->tids[i], policy, &sp) < 0 ||
+	    setpriority(PRIO_PROCESS, p->tids[i], t->nice) < 0)
+		return err_set(c->e, neg_errno(),
+			       "pid %u thread %d: cannot set its scheduling (policy %u, "
+			       "priority %u, nice %d): %m",
+			       p->m->p.pid, p->tids[i], t->sched_policy, t->sched_priority, t->nice);
+	return rinject(c, p, p->tids[i], SYS_prctl, PR_SET_TIMERSLACK, t->timerslack_ns, 0, 0, 0, 0,
+		       NULL);
+}
+
 static int restore_attrs(struct restore_ctx *c, struct rproc *p)
 {
 	const struct img_proc *ip = &p->m->p;
@@ -186,13 +202,9 @@ static int restore_attrs(struct restore_ctx *c, struct rproc *p)
 			return err_set(c->e, neg_errno(), "pid %u: cannot set rlimit %d: %m", pid,
 				       res);
 	}
-	for (size_t t = 0; t < p->m->nthreads; t++) {
-		struct sched_param sp = {.sched_priority = ip->sched_priority};
-		if (sched_setscheduler(p->tids[t], ip->sched_policy, &sp) < 0 ||
-		    setpriority(PRIO_PROCESS, p->tids[t], ip->nice) < 0)
-			return err_set(c->e, neg_errno(), "pid %u: cannot set its scheduling: %m",
-				       pid);
-	}
+	for (size_t t = 0; t < p->m->nthreads; t++)
+		if ((r = thread_sched(c, p, t)) < 0)
+			return r;
 	if ((r = scratch_put(c, p, 0, ip->cwd, strlen(ip->cwd) + 1)) < 0 ||
 	    (r = rinject(c, p, pid, SYS_chdir, SCR(p, 0), 0, 0, 0, 0, 0, NULL)) < 0)
 		return err_set(c->e, r, "pid %u: cannot change to its directory %s", pid, ip->cwd);
@@ -202,8 +214,6 @@ static int restore_attrs(struct restore_ctx *c, struct rproc *p)
 		return err_set(c->e, r, "pid %u: cannot change its root to %s", pid, ip->root);
 	if ((r = rinject(c, p, pid, SYS_umask, ip->umask, 0, 0, 0, 0, 0, NULL)) < 0 ||
 	    (r = rinject(c, p, pid, SYS_personality, ip->personality, 0, 0, 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, pid, SYS_prctl, PR_SET_TIMERSLACK, ip->timerslack_ns, 0, 0, 0, 0,
-			 NULL)) < 0 ||
 	    (r = rinject(c, p, pid, SYS_prctl, PR_SET_CHILD_SUBREAPER, ip->child_subreaper, 0, 0, 0,
 			 0, NULL)) < 0)
 		return r;
@@ -218,6 +228,15 @@ static int same_creds_as_seed(const struct img_proc_model *m)
 	for (int i = 0; i < 4; i++)
 		if (ip->uid[i] != getuid() || ip->gid[i] != getgid())
 			return 0;
+	/* Threads may differ from their leader (raw setresuid() and the like). */
+	for (size_t t = 0; t < m->nthreads; t++) {
+		const struct img_thread *th = &m->threads[t].t;
+		if (memcmp(th->uid, ip->uid, sizeof(ip->uid)) ||
+		    memcmp(th->gid, ip->gid, sizeof(ip->gid)) || th->cap_inh != ip->cap_inh ||
+		    th->cap_prm != ip->cap_prm || th->cap_eff != ip->cap_eff ||
+		    th->cap_bnd != ip->cap_bnd || th->cap_amb != ip->cap_amb)
+			return 0;
+	}
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
 	struct __user_cap_data_struct d[2];
 	if (syscall(SYS_capget, &h, d) < 0)
@@ -229,32 +248,35 @@ static int same_creds_as_seed(const struct img_proc_model *m)
 	       m->ngroups == 0 && ip->securebits == 0;
 }
 
-/* Credentials of one thread (they are per thread in the kernel). */
-static int thread_creds(struct restore_ctx *c, struct rproc *p, pid_t tid)
+/* Credentials of one thread (they are per thread in the kernel and in the image; groups and
+ * securebits are the leader's). */
+static int thread_creds(struct restore_ctx *c, struct rproc *p, size_t i)
 {
 	const struct img_proc *ip = &p->m->p;
+	const struct img_thread *t = &p->m->threads[i].t;
+	pid_t tid = p->tids[i];
 	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, tid};
 	struct __user_cap_data_struct d[2] = {
-		{ip->cap_eff, ip->cap_prm, ip->cap_inh},
-		{ip->cap_eff >> 32, ip->cap_prm >> 32, ip->cap_inh >> 32},
+		{t->cap_eff, t->cap_prm, t->cap_inh},
+		{t->cap_eff >> 32, t->cap_prm >> 32, t->cap_inh >> 32},
 	};
 	int r;
 	/* Capabilities this kernel does not know (EINVAL) are simply absent. */
 	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (!(ip->cap_bnd & (1ULL << cap)) &&
+		if (!(t->cap_bnd & (1ULL << cap)) &&
 		    (r = rinject(c, p, tid, SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL)) < 0)
 			return r;
 	if ((r = scratch_put(c, p, 0, p->m->groups, p->m->ngroups * 4)) < 0 ||
 	    (r = rinject(c, p, tid, SYS_setgroups, p->m->ngroups, SCR(p, 0), 0, 0, 0, 0, NULL)) <
 		    0 ||
-	    (r = rinject(c, p, tid, SYS_setresgid, ip->gid[0], ip->gid[1], ip->gid[2], 0, 0, 0,
+	    (r = rinject(c, p, tid, SYS_setresgid, t->gid[0], t->gid[1], t->gid[2], 0, 0, 0,
 			 NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setfsgid, ip->gid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setfsgid, t->gid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
 	    (r = rinject(c, p, tid, SYS_prctl, PR_SET_SECUREBITS, ip->securebits | 0x10 /*KEEP*/, 0,
 			 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setresuid, ip->uid[0], ip->uid[1], ip->uid[2], 0, 0, 0,
+	    (r = rinject(c, p, tid, SYS_setresuid, t->uid[0], t->uid[1], t->uid[2], 0, 0, 0,
 			 NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setfsuid, ip->uid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setfsuid, t->uid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
 	    (r = scratch_put(c, p, 0, &h, sizeof(h))) < 0 ||
 	    (r = scratch_put(c, p, 64, d, sizeof(d))) < 0 ||
 	    (r = rinject(c, p, tid, SYS_capset, SCR(p, 0), SCR(p, 64), 0, 0, 0, 0, NULL)) < 0 ||
@@ -263,7 +285,7 @@ static int thread_creds(struct restore_ctx *c, struct rproc *p, pid_t tid)
 		return err_set(c->e, r, "pid %u thread %d: cannot restore credentials", ip->pid,
 			       tid);
 	for (int cap = 0; cap < 64; cap++)
-		if ((ip->cap_amb & (1ULL << cap)) &&
+		if ((t->cap_amb & (1ULL << cap)) &&
 		    (r = rinject(c, p, tid, SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0,
 				 0, 0, NULL)) < 0)
 			return r;
@@ -294,7 +316,7 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 		return r;
 	if (!same_creds_as_seed(p->m))
 		for (size_t i = 0; i < p->m->nthreads; i++)
-			if ((r = thread_creds(c, p, p->tids[i])) < 0)
+			if ((r = thread_creds(c, p, i)) < 0)
 				return r;
 	/* These are reset by credential changes, so they come after. */
 	const struct img_proc *ip = &p->m->p;

@@ -587,12 +587,16 @@ CASE(t_leader, {
 CASE(t_count, PROC(0)->nthreads = 3)
 CASE(t_dup_thread, THR(1)->tid = 100)
 CASE(t_dup_tid, THR(1)->tid = 101; SIGI(1)->tid = 101)
+CASE(t_nice, THR(0)->nice = 20)
+CASE(t_policy, THR(1)->sched_policy = 7)
 
 static void test_reject_thread(void **state)
 {
 	static const struct bad_case c[] = {
 		{"xstate big", t_xbig, "REC_THREAD pid 100 tid 100: xstate_size 8193"},
-		{"xstate len", t_xlen, "REC_THREAD pid 100 tid 100: payload 824"},
+		{"xstate len", t_xlen, "REC_THREAD pid 100 tid 100: payload "},
+		{"thread nice", t_nice, "REC_THREAD pid 100 tid 100: nice 20"},
+		{"thread policy", t_policy, "sched_policy 7"},
 		{"tid", t_tid, "tid 0: pid or tid is 0"},
 		{"comm", t_comm, "REC_THREAD pid 100 tid 100: comm"},
 		{"xstate info", t_xinfo, "differs from info"},
@@ -917,8 +921,8 @@ static void test_corrupt_header(void **state)
 	buf[0] = 'X';
 	expect_load(buf, len, -EBADMSG, "bad magic");
 	buf[0] = 'F';
-	((struct img_header *)buf)->version = 2;
-	expect_load(buf, len, -EBADMSG, "version 2");
+	((struct img_header *)buf)->version = IMG_VERSION + 1;
+	expect_load(buf, len, -EBADMSG, "version 3");
 	memcpy(buf, &h, sizeof(h));
 	((struct img_header *)buf)->hdr_size = 32;
 	expect_load(buf, len, -EBADMSG, "header size 32");

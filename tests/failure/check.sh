@@ -1,0 +1,348 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+# Failure tests: a dump that fails or is refused must leave the original tree exactly as it was
+# (running, not stopped, not traced, same mappings so no scratch area left, same fds, same signal
+# masks and pending signals, and afterwards the case's own check of every detail passes), and no
+# image, partial or complete, may be left behind. A corrupt image must be refused before any
+# process is created. Covered: disk full (a tiny tmpfs in a private mount namespace), a process
+# killed in the middle of a dump and a signal arriving in the middle of one (test hook
+# FERRY_TEST_SIGNAL, src/dump/dump.c), children that come and go while dumping (a real race),
+# permission denied (user nobody), unsupported state, a non-empty directory, a traced process,
+# and corrupted or truncated images.
+#   tests/failure/check.sh        one line per test, then "N passed, N failed[, N skipped]"
+set -u
+. "$(dirname "$0")/../lib/suite.sh"
+suite_init "$@"
+
+no_image() { [ ! -e "$1/image.ferry" ] && [ ! -e "$1/.image.ferry.partial" ]; }
+
+# after_failed_dump SID WANT_RC PATTERN DIR: the checks every failed dump must pass; prints why not
+after_failed_dump() {
+	local sid=$1 want=$2 pat=$3 dir=$4
+	if [ "$rc" -ne "$want" ]; then
+		echo "ferry dump exited $rc, want $want"
+	elif ! grep -Eq "$pat" "$tmp/dump.err"; then
+		echo "stderr does not match /$pat/: $(head -c 300 "$tmp/dump.err")"
+	elif [ -n "$dir" ] && ! no_image "$dir"; then
+		echo "an image was left in $dir"
+	elif ! wait_until 5 tree_intact "$sid"; then
+		echo "the tree is not intact (stopped, traced or gone)"
+	elif [ "$(tree_snapshot "$sid")" != "$before" ]; then
+		diff <(echo "$before") <(tree_snapshot "$sid") | head -10
+		echo "the tree's mappings, fds or signal state changed"
+	fi
+}
+
+# finish_case: SIGTERM the case, which checks every detail itself; PASS and status 0 expected,
+# else why says what went wrong. (Not in $(...): wait works only in the case's parent shell.)
+finish_case() {
+	kill -TERM "$case_pid"
+	wait "$case_pid"
+	local st=$?
+	if [ "$st" -ne 0 ] || [ "$(tail -n 1 "$tmp/case.log")" != PASS ]; then
+		why="the case's own check failed after the dump (status $st): $(tail -n 1 "$tmp/case.log")"
+	fi
+}
+
+# report WHY...: t_ok when WHY is empty
+report() { if [ -z "$*" ]; then t_ok; else t_fail "$*"; fi; }
+
+# dump_disk_full SIZE PID: ferry dump into a SIZE tmpfs mounted in a private mount namespace;
+# sets rc; $tmp/left lists what the tmpfs holds afterwards.
+dump_disk_full() {
+	mkdir -p "$tmp/full"
+	unshare -m bash -c 'mount --make-rprivate / && mount -t tmpfs -o size="$1" ferry-test-full "$2" &&
+		{ "$3" dump --pid "$4" --dir "$2/img" 2>"$5"; rc=$?; ls -A "$2" >"$6"; ls -A "$2/img" >>"$6" 2>/dev/null; exit $rc; }' \
+		_ "$1" "$tmp/full" "$FERRY" "$2" "$tmp/dump.err" "$tmp/left"
+	rc=$?
+}
+
+for spec in thread_fpu:64k sig_pending_rt:64k tree_children:64k thread_fpu:8k mem_heap:1m; do
+	name=${spec%%:*} size=${spec#*:}
+	t_begin "disk_full_${size}_$name"
+	if start_case "$name" "$tmp/case.log"; then
+		before=$(tree_snapshot "$case_pid")
+		dump_disk_full "$size" "$case_pid"
+		why=$(after_failed_dump "$case_pid" 1 "No space left on device|ENOSPC" "")
+		[ -z "$why" ] && [ -s "$tmp/left" ] && why="left on the full disk: $(tr '\n' ' ' <"$tmp/left")"
+		[ -z "$why" ] && finish_case
+		report "$why"
+	else
+		t_fail "case did not start"
+	fi
+done
+
+t_begin disk_full_counter_keeps_counting
+(exec setsid "$ROOT/build/tests/tools/counter" >"$tmp/counter.log" 2>&1 </dev/null) &
+case_pid=$!
+tpids+=("$case_pid")
+sleep 0.5
+before=$(tree_snapshot "$case_pid")
+dump_disk_full 1m "$case_pid"
+why=$(after_failed_dump "$case_pid" 1 "No space left on device" "")
+n1=$(wc -l <"$tmp/counter.log")
+sleep 0.7
+n2=$(wc -l <"$tmp/counter.log")
+[ -z "$why" ] && [ "$n2" -le "$n1" ] && why="no output after the failed dump ($n1 -> $n2 lines)"
+[ -z "$why" ] && ! tail -n 1 "$tmp/counter.log" | grep -q "memory ok" && why="counter: $(tail -n 1 "$tmp/counter.log")"
+report "$why"
+
+# A perl tree: the root's SIGTERM exits 7; SIGUSR1 is counted and printed.
+PERL_TREE='$| = 1; if (!fork) { sleep 1 while 1 } $SIG{TERM} = sub { exit 7 };
+	$SIG{USR1} = sub { $n++; print "usr1 $n\n" }; print "ready\n"; sleep 1 while 1'
+start_perl_tree() {
+	(cd "$tmp" && exec setsid perl -e "$PERL_TREE" >"$tmp/case.log" 2>&1 </dev/null) &
+	case_pid=$!
+	tpids+=("$case_pid")
+	wait_until 10 has_line "$tmp/case.log" ready
+}
+perl_child() { cat /proc/"$case_pid"/task/*/children 2>/dev/null | awk '{ print $1 }'; }
+perl_root_ends_with_7() { # sets why
+	kill -TERM "$case_pid"
+	wait "$case_pid"
+	local st=$?
+	[ "$st" -eq 7 ] || why="the perl root ended with $st, not 7"
+}
+
+t_begin child_killed_mid_dump
+if start_perl_tree && kid=$(perl_child) && [ -n "$kid" ]; then
+	before_root=$(echo "== pid $case_pid fds: $(fd_list "$case_pid")"; cat /proc/"$case_pid"/maps; thread_view "$case_pid")
+	FERRY_TEST_SIGNAL="$kid:9" timeout 30 "$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"
+	rc=$?
+	after_root=$(echo "== pid $case_pid fds: $(fd_list "$case_pid")"; cat /proc/"$case_pid"/maps; thread_view "$case_pid")
+	if [ "$rc" -ne 1 ]; then
+		t_fail "ferry dump exited $rc, want 1"
+	elif ! grep -q "pid $kid" "$tmp/dump.err"; then
+		t_fail "the error does not name pid $kid: $(cat "$tmp/dump.err")"
+	elif ! no_image "$tmp/img"; then
+		t_fail "an image was left behind"
+	elif ! intact "$case_pid" || [ "$after_root" != "$before_root" ]; then
+		t_fail "the root is not intact"
+	else
+		why=""
+		perl_root_ends_with_7
+		report "$why"
+	fi
+else
+	t_fail "perl tree did not start"
+fi
+
+t_begin root_killed_mid_dump
+if start_case thread_fpu "$tmp/case.log"; then
+	FERRY_TEST_SIGNAL="$case_pid:9" timeout 30 "$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"
+	rc=$?
+	wait "$case_pid" 2>/dev/null
+	st=$?
+	if [ "$rc" -ne 1 ]; then
+		t_fail "ferry dump exited $rc, want 1"
+	elif ! grep -q "pid $case_pid" "$tmp/dump.err"; then
+		t_fail "the error does not name pid $case_pid: $(cat "$tmp/dump.err")"
+	elif ! no_image "$tmp/img"; then
+		t_fail "an image was left behind"
+	elif [ "$st" -ne 137 ]; then
+		t_fail "the killed case's parent saw status $st, not SIGKILL (137)"
+	else
+		t_ok
+	fi
+else
+	t_fail "case did not start"
+fi
+
+t_begin signal_mid_failed_dump_not_lost
+if start_perl_tree; then
+	mkdir -p "$tmp/full"
+	FERRY_TEST_SIGNAL="$case_pid:10" dump_disk_full 64k "$case_pid"
+	if [ "$rc" -ne 1 ]; then
+		t_fail "the dump into a full disk exited $rc, want 1"
+	elif ! wait_until 5 has_line "$tmp/case.log" "usr1 1"; then
+		t_fail "SIGUSR1 sent during the failed dump was never handled"
+	elif ! tree_intact "$case_pid"; then
+		t_fail "the tree is not intact"
+	else
+		why=""
+		perl_root_ends_with_7
+		report "$why"
+	fi
+else
+	t_fail "perl tree did not start"
+fi
+
+t_begin signal_mid_dump_leave_running_not_lost
+if start_perl_tree; then
+	FERRY_TEST_SIGNAL="$case_pid:10" "$FERRY" dump --pid "$case_pid" --dir "$tmp/img" -R 2>"$tmp/dump.err"
+	rc=$?
+	if [ "$rc" -ne 0 ]; then
+		t_fail "dump -R exited $rc"
+	elif ! wait_until 5 has_line "$tmp/case.log" "usr1 1"; then
+		t_fail "SIGUSR1 sent during the dump was never handled"
+	elif ! tree_intact "$case_pid"; then
+		t_fail "the tree is not intact"
+	else
+		why=""
+		perl_root_ends_with_7
+		report "$why"
+	fi
+else
+	t_fail "perl tree did not start"
+fi
+
+# A real race: children are created and exit all the time while the tree is dumped.
+t_begin children_come_and_go
+(exec setsid bash -c 'while :; do /bin/true; done' >/dev/null 2>&1 </dev/null) &
+case_pid=$!
+tpids+=("$case_pid")
+sleep 0.3
+why=""
+for i in 1 2 3 4 5 6; do
+	timeout 30 "$FERRY" dump --pid "$case_pid" --dir "$tmp/img$i" -R 2>"$tmp/dump$i.err"
+	rc=$?
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 1 ] && [ "$rc" -ne 3 ]; then
+		why="dump $i exited $rc"
+		break
+	fi
+	if [ "$rc" -ne 0 ] && ! no_image "$tmp/img$i"; then
+		why="failed dump $i left an image"
+		break
+	fi
+	if ! wait_until 5 intact "$case_pid"; then
+		why="after dump $i (status $rc) the root is not intact: $(proc_state "$case_pid")"
+		break
+	fi
+	if [ -n "$(for p in $(session_pids "$case_pid"); do intact "$p" || echo "$p"; done)" ]; then
+		sleep 0.2 # a /bin/true just exiting shows as not running; look again
+		if [ -n "$(for p in $(session_pids "$case_pid"); do running "$p" && ! intact "$p" && echo "$p"; done)" ]; then
+			why="after dump $i a process of the tree is stopped or traced"
+			break
+		fi
+	fi
+done
+report "$why"
+
+t_begin permission_denied_nobody_dumps_root
+if start_case thread_fpu "$tmp/case.log"; then
+	before=$(tree_snapshot "$case_pid")
+	mkdir -p "$tmp/nobody" && chown 65534:65534 "$tmp/nobody"
+	setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" dump --pid "$case_pid" \
+		--dir "$tmp/nobody/img" 2>"$tmp/dump.err"
+	rc=$?
+	why=$(after_failed_dump "$case_pid" 1 "pid $case_pid.*not allowed to trace" "$tmp/nobody/img")
+	[ -z "$why" ] && finish_case
+	report "$why"
+else
+	t_fail "case did not start"
+fi
+
+for name in refuse_pipe refuse_eventfd refuse_tcp; do
+	t_begin "refusal_intact_$name"
+	if start_case "$name" "$tmp/case.log"; then
+		before=$(tree_snapshot "$case_pid")
+		"$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"
+		rc=$?
+		why=$(after_failed_dump "$case_pid" 3 "pid $case_pid fd [0-9]+" "$tmp/img")
+		[ -z "$why" ] && finish_case
+		report "$why"
+	else
+		t_fail "case did not start"
+	fi
+done
+
+t_begin refusal_dir_not_empty
+if start_case thread_fpu "$tmp/case.log"; then
+	before=$(tree_snapshot "$case_pid")
+	mkdir -p "$tmp/img" && echo keep >"$tmp/img/precious"
+	"$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"
+	rc=$?
+	why=$(after_failed_dump "$case_pid" 3 "not empty" "$tmp/img")
+	[ -z "$why" ] && [ "$(ls -A "$tmp/img")" != precious ] && why="the directory changed: $(ls -A "$tmp/img")"
+	[ -z "$why" ] && [ "$(cat "$tmp/img/precious")" != keep ] && why="the file in it changed"
+	[ -z "$why" ] && finish_case
+	report "$why"
+else
+	t_fail "case did not start"
+fi
+
+t_begin refusal_already_traced
+if ! command -v strace >/dev/null; then
+	t_skip "strace not installed"
+elif start_case thread_fpu "$tmp/case.log"; then
+	strace -qq -e trace=none -p "$case_pid" -o /dev/null &
+	spid=$!
+	tpids+=("$spid")
+	wait_until 5 grep -q "^TracerPid:[[:space:]]*$spid$" /proc/"$case_pid"/status
+	sleep 0.2
+	before=$(tree_snapshot "$case_pid")
+	"$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"
+	rc=$?
+	if [ "$rc" -ne 3 ] || ! grep -q "pid $case_pid is being traced by pid $spid" "$tmp/dump.err"; then
+		t_fail "dump of a traced process: status $rc, $(cat "$tmp/dump.err")"
+	elif ! no_image "$tmp/img" || [ "$(tree_snapshot "$case_pid")" != "$before" ]; then
+		t_fail "image left, or the traced process changed"
+	else
+		kill -INT "$spid"
+		wait "$spid" 2>/dev/null
+		why=""
+		if wait_until 5 intact "$case_pid"; then finish_case; else why="not intact after strace left"; fi
+		report "$why"
+	fi
+else
+	t_fail "case did not start"
+fi
+
+# Corrupt images: each must be refused with a clear error before any process is created (the
+# original pid stays free), and ferry must not crash; the intact image restores afterwards.
+t_begin corrupt_images_refused
+if start_case sig_pending_rt "$tmp/case.log" && "$FERRY" dump --pid "$case_pid" --dir "$tmp/img" 2>"$tmp/dump.err"; then
+	wait "$case_pid" 2>/dev/null
+	img=$tmp/img/image.ferry
+	size=$(stat -c %s "$img")
+	why=""
+	for variant in magic:0 version:8 first-record:40 middle:$((size / 2)) last-byte:$((size - 1)) \
+		truncated-half truncated-header empty missing; do
+		rm -rf "$tmp/bad" && mkdir "$tmp/bad" && cp "$img" "$tmp/bad/image.ferry"
+		case $variant in
+		truncated-half) truncate -s $((size / 2)) "$tmp/bad/image.ferry" ;;
+		truncated-header) truncate -s 24 "$tmp/bad/image.ferry" ;;
+		empty) : >"$tmp/bad/image.ferry" ;;
+		missing) rm "$tmp/bad/image.ferry" ;;
+		*)
+			off=${variant#*:}
+			b=$(od -An -tu1 -j "$off" -N1 "$img" | tr -d ' ')
+			printf "$(printf '\\%03o' $(((b ^ 0x5a) & 255)))" |
+				dd of="$tmp/bad/image.ferry" bs=1 seek="$off" conv=notrunc status=none
+			;;
+		esac
+		timeout 30 "$FERRY" restore --dir "$tmp/bad" >/dev/null 2>"$tmp/restore.err"
+		rc=$?
+		if [ "$rc" -ne 1 ]; then
+			why="$variant: ferry restore exited $rc, want 1 ($(cat "$tmp/restore.err"))"
+			break
+		fi
+		if ! grep -Eiq "restore failed: .*(corrupt|checksum|truncated|incomplete|bad|no image|version|magic|invalid|short|unexpected)" "$tmp/restore.err"; then
+			why="$variant: unclear error: $(cat "$tmp/restore.err")"
+			break
+		fi
+		if [ -e /proc/"$case_pid" ]; then
+			why="$variant: pid $case_pid exists after the refused restore"
+			break
+		fi
+	done
+	if [ -z "$why" ]; then
+		"$FERRY" restore --dir "$tmp/img" --ready-file "$tmp/rf" >/dev/null 2>"$tmp/restore.err" &
+		rpid=$!
+		tpids+=("$rpid")
+		if wait_until 10 file_exists "$tmp/rf"; then
+			kill -TERM "$case_pid"
+			wait "$rpid"
+			st=$?
+			[ "$st" -eq 0 ] && [ "$(tail -n 1 "$tmp/case.log")" = PASS ] ||
+				why="the intact image restored but its check failed (status $st)"
+		else
+			why="the intact image did not restore: $(cat "$tmp/restore.err")"
+		fi
+	fi
+	report "$why"
+else
+	t_fail "case start or dump failed"
+fi
+
+suite_end
