@@ -56,9 +56,9 @@ int chan_send(struct chan *c, uint32_t type, const void *buf, size_t len, struct
  * stream cut without the end frame (truncation), -ETIMEDOUT. After an error the channel is
  * dead: every later call fails. One thread may send while another receives. */
 int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e);
-int chan_fd(const struct chan *c); /* for poll() */
-const char *chan_peer(const struct chan *c); /* "ip:port" for logs */
-int chan_encrypted(const struct chan *c);    /* 1 when frames are encrypted */
+int chan_fd(const struct chan *c);	       /* for poll() */
+const char *chan_peer(const struct chan *c);   /* "ip:port" for logs */
+int chan_encrypted(const struct chan *c);      /* 1 when frames are encrypted */
 const char *chan_cipher(const struct chan *c); /* "aes256gcm" or "chacha20poly1305" */
 /* Send the end frame (if the channel is still healthy), close the socket, wipe the keys. */
 void chan_close(struct chan *c);

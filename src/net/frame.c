@@ -98,16 +98,16 @@ static int send_sealed(struct chan *c, const uint8_t *hdr, const uint8_t *p, siz
 	return r;
 }
 
-int chan_send_frame(struct chan *c, uint32_t type, const void *buf, size_t len,
-		    struct ferry_err *e)
+int chan_send_frame(struct chan *c, uint32_t type, const void *buf, size_t len, struct ferry_err *e)
 {
 	uint8_t hdr[CHAN_HDR_LEN + CHAN_TAG_LEN];
 
 	if (c->tx.err)
 		return err_set(e, c->tx.err, "channel to %s: an earlier send failed", c->peer);
 	if (len > CHAN_MAX_MSG)
-		return err_set(e, -EMSGSIZE, "channel to %s: message of %zu bytes over the %u limit",
-			       c->peer, len, CHAN_MAX_MSG);
+		return err_set(e, -EMSGSIZE,
+			       "channel to %s: message of %zu bytes over the %u limit", c->peer,
+			       len, CHAN_MAX_MSG);
 	seal_header(c, type, len, hdr);
 	int r = c->encrypt ? send_sealed(c, hdr, buf, len) : send_clear(c, hdr, buf, len);
 	if (r < 0) {
@@ -137,11 +137,9 @@ static int recv_error(struct chan *c, int r, int at_boundary, struct ferry_err *
 			       "truncated",
 			       c->peer);
 	if (r == -ENODATA || r == -ECONNRESET)
-		return err_set(e, -ECONNRESET, "peer %s: stream truncated inside a frame",
-			       c->peer);
+		return err_set(e, -ECONNRESET, "peer %s: stream truncated inside a frame", c->peer);
 	if (r == -ETIMEDOUT)
-		return err_set(e, r, "peer %s: nothing received for %d ms", c->peer,
-			       c->timeout_ms);
+		return err_set(e, r, "peer %s: nothing received for %d ms", c->peer, c->timeout_ms);
 	return err_set(e, r, "peer %s: receive: %s", c->peer, strerror(-r));
 }
 
@@ -173,8 +171,7 @@ static int recv_header(struct chan *c, uint32_t *type, size_t *len, struct ferry
 		return err_set(e, -ESHUTDOWN, "peer %s closed the channel", c->peer);
 	}
 	if (*type >= CHAN_TYPE_RESERVED)
-		return err_set(e, -EBADMSG, "peer %s sent reserved frame type %#x", c->peer,
-			       *type);
+		return err_set(e, -EBADMSG, "peer %s sent reserved frame type %#x", c->peer, *type);
 	return 0;
 }
 

@@ -112,10 +112,10 @@ static int derive(struct chan *c, struct hs *h, const uint8_t *cluster, int clie
 	sodium_memzero(rx, sizeof(rx));
 	sodium_memzero(tx, sizeof(tx));
 
-	crypto_kdf_derive_from_key(h->proof_c, sizeof(h->proof_c), SUBKEY_CLIENT_PROOF,
-				   KDF_CONTEXT, h->master);
-	crypto_kdf_derive_from_key(h->proof_s, sizeof(h->proof_s), SUBKEY_SERVER_PROOF,
-				   KDF_CONTEXT, h->master);
+	crypto_kdf_derive_from_key(h->proof_c, sizeof(h->proof_c), SUBKEY_CLIENT_PROOF, KDF_CONTEXT,
+				   h->master);
+	crypto_kdf_derive_from_key(h->proof_s, sizeof(h->proof_s), SUBKEY_SERVER_PROOF, KDF_CONTEXT,
+				   h->master);
 	crypto_kdf_derive_from_key(c2s, sizeof(c2s), SUBKEY_C2S, KDF_CONTEXT, h->master);
 	crypto_kdf_derive_from_key(s2c, sizeof(s2c), SUBKEY_S2C, KDF_CONTEXT, h->master);
 

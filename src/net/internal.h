@@ -11,21 +11,21 @@
 
 /* Handshake hello: magic[8] version u32 flags u32 nonce[32] kx_pk[32], integers little-endian.
  * Every future version keeps magic + version first, so a mismatch is always reported. */
-#define CHAN_MAGIC	       "FERRYCHN"
-#define CHAN_MAGIC_LEN	       8
-#define CHAN_HELLO_PREFIX      12
-#define CHAN_HELLO_LEN	       80
-#define CHAN_NONCE_LEN	       32
-#define CHAN_PROOF_LEN	       32
-#define CHAN_FLAG_ENCRYPT      1U /* this end wants frames encrypted */
-#define CHAN_FLAG_AESGCM       2U /* this end has AES-256-GCM in hardware */
+#define CHAN_MAGIC	  "FERRYCHN"
+#define CHAN_MAGIC_LEN	  8
+#define CHAN_HELLO_PREFIX 12
+#define CHAN_HELLO_LEN	  80
+#define CHAN_NONCE_LEN	  32
+#define CHAN_PROOF_LEN	  32
+#define CHAN_FLAG_ENCRYPT 1U /* this end wants frames encrypted */
+#define CHAN_FLAG_AESGCM  2U /* this end has AES-256-GCM in hardware */
 /* Frame: header {len u32, type u32} + tag, then ceil(len / SEG) segments, each data + tag. */
-#define CHAN_HDR_LEN	       8
-#define CHAN_TAG_LEN	       16
-#define CHAN_SEG	       (256U << 10)
-#define CHAN_MAX_SEGS	       (CHAN_MAX_MSG / CHAN_SEG)
-#define CHAN_TYPE_END	       0xffffffffU /* end of stream: the sender closed on purpose */
-#define CHAN_RBUF	       (64U << 10)
+#define CHAN_HDR_LEN  8
+#define CHAN_TAG_LEN  16
+#define CHAN_SEG      (256U << 10)
+#define CHAN_MAX_SEGS (CHAN_MAX_MSG / CHAN_SEG)
+#define CHAN_TYPE_END 0xffffffffU /* end of stream: the sender closed on purpose */
+#define CHAN_RBUF     (64U << 10)
 
 /* One AEAD (both libsodium AEADs used here share these signatures, key and tag sizes). */
 struct chan_aead {

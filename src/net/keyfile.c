@@ -41,7 +41,8 @@ int chan_keygen(const char *path, struct ferry_err *e)
 	if (fd < 0) {
 		r = neg_errno();
 		if (r == -EEXIST)
-			return err_set(e, r, "key file %s already exists: not overwriting it", path);
+			return err_set(e, r, "key file %s already exists: not overwriting it",
+				       path);
 		return err_set(e, r, "creating key file %s: %s", path, strerror(-r));
 	}
 	randombytes_buf(key, sizeof(key));
@@ -87,11 +88,12 @@ static int parse_line(const char *path, const char *line, uint8_t *key, struct f
 	const char *end = NULL;
 
 	if (memcmp(line, KEY_PREFIX, KEY_PREFIX_N) || line[KEY_FILE_LEN - 1] != '\n')
-		return err_set(e, -EBADMSG, "key file %s: not a ferry cluster key (made by `ferry "
-					    "keygen`)",
+		return err_set(e, -EBADMSG,
+			       "key file %s: not a ferry cluster key (made by `ferry "
+			       "keygen`)",
 			       path);
-	if (sodium_hex2bin(key, CHAN_KEY_BYTES, line + KEY_PREFIX_N, 2 * CHAN_KEY_BYTES, NULL,
-			   &n, &end) != 0 ||
+	if (sodium_hex2bin(key, CHAN_KEY_BYTES, line + KEY_PREFIX_N, 2 * CHAN_KEY_BYTES, NULL, &n,
+			   &end) != 0 ||
 	    n != CHAN_KEY_BYTES || end != line + KEY_FILE_LEN - 1) {
 		sodium_memzero(key, CHAN_KEY_BYTES);
 		return err_set(e, -EBADMSG, "key file %s: the key is not %d hex digits", path,
