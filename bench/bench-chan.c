@@ -2,8 +2,11 @@
 /* Peer channel throughput over loopback TCP: raw send/recv (the limit) against the channel with
  * encryption off and on, for each size, interleaved so machine noise hits every mode alike;
  * prints medians and ratios to raw. The sender times from the first byte to the receiver's
- * acknowledgement of the last (the receiver is a forked child, on the other core).
- *   build/bench/bench-chan [--reps N] [--msg BYTES] [SIZE...]     (SIZE like 64M, 1G, 4G) */
+ * acknowledgement of the last (the receiver is a forked child, on the other core). CPU seconds
+ * per GiB of each side are printed too: on a loaded machine they show the cost when wall
+ * clock ratios are noise (a side's CPU per byte bounds the rate a dedicated core reaches).
+ *   build/bench/bench-chan [--reps N] [--msg BYTES] [--only off|on] [SIZE...]  (SIZE: 64M, 1G)
+ * --only runs raw and one channel mode (for profiling). */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -12,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,6 +27,7 @@ enum mode { RAW, CLEAR, SEALED, NMODES };
 static const char *const mode_name[] = {"raw", "chan-off", "chan-on"};
 static const uint8_t key[CHAN_KEY_BYTES] = {42};
 static size_t msg_size = 4U << 20;
+static int only = -1; /* --only raw|off|on */
 
 static double now_s(void)
 {
@@ -130,8 +135,20 @@ static double transmit(const char *addr, const struct sockaddr_in *sa, enum mode
 	return dt;
 }
 
+static double cpu_s(int who)
+{
+	struct rusage ru;
+	getrusage(who, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* CPU seconds of the last run: sender (this process), receiver (the child). */
+static double cpu_tx, cpu_rx;
+
 static double run_once(enum mode m, uint64_t total, const uint8_t *data)
 {
+	double tx0 = cpu_s(RUSAGE_SELF), rx0 = cpu_s(RUSAGE_CHILDREN);
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t sl = sizeof(sa);
 	char addr[64];
@@ -152,6 +169,8 @@ static double run_once(enum mode m, uint64_t total, const uint8_t *data)
 	double dt = transmit(addr, &sa, m, total, data);
 	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		die("receiver", "failed");
+	cpu_tx = cpu_s(RUSAGE_SELF) - tx0;
+	cpu_rx = cpu_s(RUSAGE_CHILDREN) - rx0;
 	return dt;
 }
 
@@ -179,17 +198,27 @@ static uint64_t parse_size(const char *s)
 
 static void bench_size(uint64_t total, int reps, const uint8_t *data)
 {
-	double t[NMODES][64], med[NMODES];
+	double t[NMODES][64], med[NMODES], ctx[NMODES][64], crx[NMODES][64];
 
 	for (int r = 0; r < reps; r++)
-		for (int m = 0; m < NMODES; m++)
+		for (int m = 0; m < NMODES; m++) {
+			if (only >= 0 && m != only && m != RAW)
+				continue;
 			t[m][r] = run_once(m, total, data);
+			ctx[m][r] = cpu_tx * (1 << 30) / total;
+			crx[m][r] = cpu_rx * (1 << 30) / total;
+		}
 	for (int m = 0; m < NMODES; m++) {
+		if (only >= 0 && m != only && m != RAW)
+			continue;
 		qsort(t[m], reps, sizeof(double), cmp_double);
+		qsort(ctx[m], reps, sizeof(double), cmp_double);
+		qsort(crx[m], reps, sizeof(double), cmp_double);
 		med[m] = t[m][reps / 2];
 		printf("%6llu MiB  %-9s median %8.1f MiB/s  (%.3f s; min %.3f max %.3f)",
 		       (unsigned long long)(total >> 20), mode_name[m], total / 1048576.0 / med[m],
 		       med[m], t[m][0], t[m][reps - 1]);
+		printf("  cpu/GiB tx %.2fs rx %.2fs", ctx[m][reps / 2], crx[m][reps / 2]);
 		if (m != RAW)
 			printf("  %5.1f%% of raw", 100.0 * med[RAW] / med[m]);
 		putchar('\n');
@@ -207,6 +236,10 @@ int main(int argc, char **argv)
 	for (; i < argc; i++) {
 		if (!strcmp(argv[i], "--reps") && i + 1 < argc)
 			reps = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--only") && i + 1 < argc)
+			only = !strcmp(argv[++i], "on")	 ? SEALED
+			       : !strcmp(argv[i], "off") ? CLEAR
+							 : RAW;
 		else if (!strcmp(argv[i], "--msg") && i + 1 < argc)
 			msg_size = parse_size(argv[++i]);
 		else if (n < 16)

@@ -95,7 +95,8 @@ static struct chan *session(int fd, const uint8_t *tx, const uint8_t *rx, uint8_
 	struct chan *c = chan_new(fd, 1000);
 	if (!c)
 		abort();
-	chan_set_session(c, tx, rx, mode & 1, (mode >> 1) & 1);
+	if (chan_set_session(c, tx, rx, mode & 1, (mode >> 1) & 1) < 0)
+		abort();
 	return c;
 }
 
