@@ -4,7 +4,7 @@
  * the direction's key and a counter nonce, so tampering, replay, reordering and forgery fail
  * verification; a stream cut without the end frame is reported as truncated. Lengths are
  * checked before anything is allocated. Clear mode authenticates the data as AEAD associated
- * data and sends it straight from the caller's buffer (one sendmsg per message). */
+ * data and sends it straight from the caller's buffer. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
