@@ -13,6 +13,12 @@ struct restore_opts {
 	const char *dir;
 	int shell_job;		/* attach terminal fds to the terminal ferry runs in */
 	const char *ready_file; /* created once the restored tree runs (for scripts) */
+	const void *image_buf;	/* optional: restore from this image in memory instead of dir */
+	size_t image_len;
+	/* Optional: called once the tree is rebuilt, still stopped. 0 = resume it; nonzero =
+	 * kill everything restored and fail with -ECANCELED. */
+	int (*before_resume)(void *userdata);
+	void *userdata;
 };
 
 struct restore_stats {
