@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/* Peer channel framing (docs/protocol.md): a message is a header {len, type} with its own tag,
+ * then segments of up to CHAN_SEG bytes, each with a tag. Every tag is one AEAD invocation with
+ * the direction's key and a counter nonce, so tampering, replay, reordering and forgery fail
+ * verification; a stream cut without the end frame is reported as truncated. Lengths are
+ * checked before anything is allocated. Clear mode authenticates the data as AEAD associated
+ * data and sends it straight from the caller's buffer (one sendmsg per message). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sodium.h>
+
+#include "common/util.h"
+#include "net/internal.h"
+
+static const struct chan_aead aead_aes = {"aes256gcm", crypto_aead_aes256gcm_encrypt_detached,
+					  crypto_aead_aes256gcm_decrypt_detached};
+static const struct chan_aead aead_chacha = {"chacha20poly1305",
+					     crypto_aead_chacha20poly1305_ietf_encrypt_detached,
+					     crypto_aead_chacha20poly1305_ietf_decrypt_detached};
+
+void chan_set_session(struct chan *c, const uint8_t tx[CHAN_KEY_BYTES],
+		      const uint8_t rx[CHAN_KEY_BYTES], int encrypt, int aesgcm)
+{
+	memcpy(c->tx.key, tx, CHAN_KEY_BYTES);
+	memcpy(c->rx.key, rx, CHAN_KEY_BYTES);
+	c->tx.ctr = c->rx.ctr = 0;
+	c->encrypt = encrypt;
+	c->aead = aesgcm && crypto_aead_aes256gcm_is_available() ? &aead_aes : &aead_chacha;
+}
+
+static void nonce_of(uint64_t ctr, uint8_t n[12])
+{
+	memset(n, 0, 12);
+	for (int i = 0; i < 8; i++)
+		n[i] = ctr >> (8 * i);
+}
+
+int chan_seal(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
+	      const uint8_t *ad, size_t adlen, uint8_t tag[CHAN_TAG_LEN])
+{
+	uint8_t n[12];
+	nonce_of(d->ctr++, n);
+	return c->aead->seal(out, tag, NULL, in, len, ad, adlen, NULL, n, d->key) ? -EIO : 0;
+}
+
+int chan_open(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
+	      const uint8_t *ad, size_t adlen, const uint8_t tag[CHAN_TAG_LEN])
+{
+	uint8_t n[12];
+	nonce_of(d->ctr++, n);
+	return c->aead->open(out, NULL, in, len, tag, ad, adlen, n, d->key) ? -EBADMSG : 0;
+}
+
+/* Header + its tag, as the first 24 bytes of out. */
+static void seal_header(struct chan *c, uint32_t type, size_t len, uint8_t *out)
+{
+	put_le32(out, (uint32_t)len);
+	put_le32(out + 4, type);
+	chan_seal(c, &c->tx, NULL, NULL, 0, out, CHAN_HDR_LEN, out + CHAN_HDR_LEN);
+}
+
+/* Clear mode: one sendmsg of header, then data (from the caller's buffer) and tag pairs. */
+static int send_clear(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
+{
+	uint8_t tags[CHAN_MAX_SEGS][CHAN_TAG_LEN];
+	struct iovec iov[1 + 2 * CHAN_MAX_SEGS];
+	int n = 0, s = 0;
+
+	iov[n++] = (struct iovec){(void *)hdr, CHAN_HDR_LEN + CHAN_TAG_LEN};
+	for (size_t off = 0; off < len; off += CHAN_SEG, s++) {
+		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
+		chan_seal(c, &c->tx, NULL, NULL, 0, p + off, seg, tags[s]);
+		iov[n++] = (struct iovec){(void *)(p + off), seg};
+		iov[n++] = (struct iovec){tags[s], CHAN_TAG_LEN};
+	}
+	return chan_write_all(c, iov, n);
+}
+
+/* Encrypted: seal each segment into sbuf, send it (the header goes with the first). */
+static int send_sealed(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
+{
+	struct iovec iov[2];
+	size_t off = 0;
+	int n = 0, r;
+
+	iov[n++] = (struct iovec){(void *)hdr, CHAN_HDR_LEN + CHAN_TAG_LEN};
+	do {
+		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
+		if (seg) {
+			chan_seal(c, &c->tx, c->sbuf, p + off, seg, NULL, 0, c->sbuf + seg);
+			iov[n++] = (struct iovec){c->sbuf, seg + CHAN_TAG_LEN};
+		}
+		r = chan_write_all(c, iov, n);
+		off += seg;
+		n = 0;
+	} while (r == 0 && off < len);
+	return r;
+}
+
+int chan_send_frame(struct chan *c, uint32_t type, const void *buf, size_t len, struct ferry_err *e)
+{
+	uint8_t hdr[CHAN_HDR_LEN + CHAN_TAG_LEN];
+
+	if (c->tx.err)
+		return err_set(e, c->tx.err, "channel to %s: an earlier send failed", c->peer);
+	if (len > CHAN_MAX_MSG)
+		return err_set(e, -EMSGSIZE,
+			       "channel to %s: message of %zu bytes over the %u limit", c->peer,
+			       len, CHAN_MAX_MSG);
+	seal_header(c, type, len, hdr);
+	int r = c->encrypt ? send_sealed(c, hdr, buf, len) : send_clear(c, hdr, buf, len);
+	if (r < 0) {
+		c->tx.err = r;
+		if (r == -ETIMEDOUT)
+			return err_set(e, r, "channel to %s: send timed out after %d ms", c->peer,
+				       c->timeout_ms);
+		return err_set(e, r, "channel to %s: send: %s", c->peer, strerror(-r));
+	}
+	return 0;
+}
+
+int chan_send(struct chan *c, uint32_t type, const void *buf, size_t len, struct ferry_err *e)
+{
+	if (type >= CHAN_TYPE_RESERVED)
+		return err_set(e, -EINVAL, "channel to %s: message type %#x is reserved", c->peer,
+			       type);
+	return chan_send_frame(c, type, buf, len, e);
+}
+
+/* Map a read failure while receiving frame part `what` to a named error. */
+static int recv_error(struct chan *c, int r, int at_boundary, struct ferry_err *e)
+{
+	if (r == -ENODATA && at_boundary)
+		return err_set(e, -ECONNRESET,
+			       "peer %s closed the connection without the end frame: stream "
+			       "truncated",
+			       c->peer);
+	if (r == -ENODATA || r == -ECONNRESET)
+		return err_set(e, -ECONNRESET, "peer %s: stream truncated inside a frame", c->peer);
+	if (r == -ETIMEDOUT)
+		return err_set(e, r, "peer %s: nothing received for %d ms", c->peer, c->timeout_ms);
+	return err_set(e, r, "peer %s: receive: %s", c->peer, strerror(-r));
+}
+
+static int auth_error(struct chan *c, struct ferry_err *e)
+{
+	return err_set(e, -EBADMSG,
+		       "peer %s: frame %llu failed authentication (tampered, replayed, reordered "
+		       "or forged)",
+		       c->peer, (unsigned long long)c->rx.ctr - 1);
+}
+
+/* Read and check the header: length limit first (nothing allocated yet), then its tag. */
+static int recv_header(struct chan *c, uint32_t *type, size_t *len, struct ferry_err *e)
+{
+	uint8_t hdr[CHAN_HDR_LEN + CHAN_TAG_LEN];
+	int r = chan_read_full(c, hdr, sizeof(hdr));
+	if (r < 0)
+		return recv_error(c, r, 1, e);
+	*len = get_le32(hdr);
+	*type = get_le32(hdr + 4);
+	if (*len > CHAN_MAX_MSG)
+		return err_set(e, -EMSGSIZE,
+			       "peer %s sent a frame of %zu bytes, over the limit of %u: dropped",
+			       c->peer, *len, CHAN_MAX_MSG);
+	if (chan_open(c, &c->rx, NULL, NULL, 0, hdr, CHAN_HDR_LEN, hdr + CHAN_HDR_LEN) < 0)
+		return auth_error(c, e);
+	if (*type == CHAN_TYPE_END && *len == 0) {
+		c->peer_ended = 1;
+		return err_set(e, -ESHUTDOWN, "peer %s closed the channel", c->peer);
+	}
+	if (*type >= CHAN_TYPE_RESERVED)
+		return err_set(e, -EBADMSG, "peer %s sent reserved frame type %#x", c->peer, *type);
+	return 0;
+}
+
+/* Segments land in place in the message buffer; encrypted ones are decrypted in place. */
+static int recv_body(struct chan *c, uint8_t *p, size_t len, struct ferry_err *e)
+{
+	uint8_t tag[CHAN_TAG_LEN];
+
+	for (size_t off = 0; off < len; off += CHAN_SEG) {
+		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
+		int r = chan_read_full(c, p + off, seg);
+		if (r == 0)
+			r = chan_read_full(c, tag, sizeof(tag));
+		if (r < 0)
+			return recv_error(c, r == -ENODATA ? -ECONNRESET : r, 0, e);
+		if (c->encrypt)
+			r = chan_open(c, &c->rx, p + off, p + off, seg, NULL, 0, tag);
+		else
+			r = chan_open(c, &c->rx, NULL, NULL, 0, p + off, seg, tag);
+		if (r < 0)
+			return auth_error(c, e);
+	}
+	return 0;
+}
+
+int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e)
+{
+	size_t n = 0;
+	uint32_t t = 0;
+
+	if (c->peer_ended)
+		return err_set(e, -ESHUTDOWN, "peer %s closed the channel", c->peer);
+	if (c->rx.err)
+		return err_set(e, c->rx.err, "channel to %s: an earlier receive failed", c->peer);
+	int r = recv_header(c, &t, &n, e);
+	if (r == 0 && n > 0) {
+		uint8_t *p = malloc(n);
+		if (!p)
+			r = err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message",
+				    c->peer, n);
+		else if ((r = recv_body(c, p, n, e)) < 0)
+			free(p);
+		else
+			*buf = p;
+	} else if (r == 0) {
+		*buf = NULL;
+	}
+	if (r < 0) {
+		if (!c->peer_ended)
+			c->rx.err = r;
+		return r;
+	}
+	*type = t;
+	*len = n;
+	return 0;
+}

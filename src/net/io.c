@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/* Peer channel socket I/O: whole writes with sendmsg (no SIGPIPE), whole reads with a small
+ * read-ahead buffer (large reads land straight in the caller's buffer), and the inactivity
+ * timeout (SO_RCVTIMEO/SO_SNDTIMEO, or poll when the owner made the fd non-blocking). */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "common/util.h"
+#include "net/internal.h"
+
+int chan_set_timeouts(int fd, int timeout_ms)
+{
+	struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+
+	if (timeout_ms <= 0)
+		return 0;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return neg_errno();
+	return 0;
+}
+
+/* After EAGAIN: a blocking socket already waited timeout_ms (SO_*TIMEO); a non-blocking one
+ * waits here. Returns 0 to retry or -ETIMEDOUT. */
+static int wait_ready(struct chan *c, short events)
+{
+	struct pollfd p = {.fd = c->fd, .events = events};
+	int fl = fcntl(c->fd, F_GETFL);
+
+	if (fl < 0)
+		return neg_errno();
+	if (!(fl & O_NONBLOCK))
+		return -ETIMEDOUT;
+	for (;;) {
+		int r = poll(&p, 1, c->timeout_ms > 0 ? c->timeout_ms : -1);
+		if (r > 0)
+			return 0;
+		if (r == 0)
+			return -ETIMEDOUT;
+		if (errno != EINTR)
+			return neg_errno();
+	}
+}
+
+int chan_write_all(struct chan *c, struct iovec *iov, int cnt)
+{
+	while (cnt > 0) {
+		struct msghdr m = {.msg_iov = iov, .msg_iovlen = cnt};
+		ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return neg_errno();
+			int r = wait_ready(c, POLLOUT);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		while (cnt > 0 && (size_t)w >= iov->iov_len) {
+			w -= iov->iov_len;
+			iov++;
+			cnt--;
+		}
+		if (cnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= w;
+		}
+	}
+	return 0;
+}
+
+/* Copy what the read-ahead buffer holds; returns the count taken. */
+static size_t take_buffered(struct chan *c, uint8_t *dst, size_t n)
+{
+	size_t have = c->rlen - c->rpos;
+	if (have > n)
+		have = n;
+	memcpy(dst, c->rbuf + c->rpos, have);
+	c->rpos += have;
+	return have;
+}
+
+int chan_read_full(struct chan *c, void *dst, size_t n)
+{
+	uint8_t *d = dst;
+	size_t got = take_buffered(c, d, n);
+
+	while (got < n) {
+		struct iovec iov[2] = {{d + got, n - got}, {c->rbuf, CHAN_RBUF}};
+		ssize_t r = readv(c->fd, iov, 2);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK)
+				return neg_errno();
+			int w = wait_ready(c, POLLIN);
+			if (w < 0)
+				return w;
+			continue;
+		}
+		if (r == 0)
+			return got ? -ECONNRESET : -ENODATA;
+		if ((size_t)r > n - got) {
+			c->rpos = 0;
+			c->rlen = r - (n - got);
+			got = n;
+		} else {
+			got += r;
+		}
+	}
+	return 0;
+}
