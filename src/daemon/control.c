@@ -64,6 +64,10 @@ static void do_ps(struct ferryd *d, int fd)
 	for (size_t i = 0; i < d->cfg.npeers; i++) {
 		json_object *q = proto_new(), *r = NULL, *procs;
 		struct ferry_err e = {{0}};
+		if (!strcmp(d->cfg.peers[i].name, d->cfg.name)) {
+			json_object_put(q);
+			continue;
+		}
 		if (peer_call(d, d->cfg.peers[i].name, PM_PS_REQ, q, &r, &e) == 0 &&
 		    json_object_object_get_ex(r, "procs", &procs) &&
 		    json_object_is_type(procs, json_type_array)) {
@@ -71,6 +75,7 @@ static void do_ps(struct ferryd *d, int fd)
 				json_object_array_add(
 					all, json_object_get(json_object_array_get_idx(procs, k)));
 		} else {
+			log_warn("ps: node %s: %s", d->cfg.peers[i].name, e.msg);
 			json_object_array_add(down, json_object_new_string(d->cfg.peers[i].name));
 		}
 		json_object_put(q);
@@ -141,17 +146,13 @@ static void do_run(struct ferryd *d, int fd, struct ctl_req *q, const struct ucr
 		return;
 	}
 	pid_t pid = spawn_run(d, &q->run, &e);
-	if (pid < 0) {
-		reply_error(fd, -pid, e.msg);
+	char id[PROC_ID_MAX];
+	if (pid < 0 || proc_make_id(d->cfg.name, pid, id) < 0) {
+		reply_error(fd, pid < 0 ? -pid : ESRCH, pid < 0 ? e.msg : "the process ended at once");
 		return;
 	}
-	json_object *ev = proto_new();
-	json_object_object_add(ev, "ev", json_object_new_string("spawned"));
-	json_object_object_add(ev, "pid", json_object_new_int(pid));
-	json_object_object_add(ev, "cmd", json_object_new_string(q->run.argv[0]));
-	worker_event(ev_fd, ev);
 	json_object *o = proto_new();
-	json_object_object_add(o, "pid", json_object_new_int(pid));
+	spawned_event(ev_fd, id, pid, q->run.argv[0], o);
 	json_object_object_add(o, "node", json_object_new_string(d->cfg.name));
 	reply(fd, o);
 }

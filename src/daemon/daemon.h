@@ -83,6 +83,9 @@ const char *outcome_get(struct ferryd *d, const char *mig);
 /* A managed record for pid (created with this node as home when new). */
 struct local_proc *local_adopt(struct ferryd *d, pid_t pid);
 json_object *local_ps_json(struct ferryd *d);
+int proc_make_id(const char *home, pid_t pid, char id[PROC_ID_MAX]) MUST_CHECK;
+/* Report a started process to the daemon and add its id and pid to reply. */
+void spawned_event(int ev_fd, const char *id, pid_t pid, const char *cmd, json_object *reply);
 /* A process here ended: update the record and tell its home. */
 void local_exited(struct ferryd *d, pid_t pid, int status);
 /* Apply a location update (from a peer or a local event). */

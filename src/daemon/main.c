@@ -28,9 +28,24 @@ static const char usage[] = "Usage: ferryd --config FILE [-v]\n"
 			    "  -v, --verbose      log at debug level\n"
 			    "  -h, --help         show this help\n";
 
+static int mkdir_parent(const char *path)
+{
+	char dir[4096];
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0;
+	*slash = 0;
+	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int take_lock(struct ferryd *d)
 {
 	char buf[32];
+	if (mkdir_parent(d->cfg.pidfile) < 0) {
+		log_err("pid file %s: cannot create its directory: %m", d->cfg.pidfile);
+		return -1;
+	}
 	d->lock_fd = open(d->cfg.pidfile, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (d->lock_fd < 0) {
 		log_err("pid file %s: %m", d->cfg.pidfile);
@@ -47,17 +62,6 @@ static int take_lock(struct ferryd *d)
 	if (ftruncate(d->lock_fd, 0) == 0)
 		dprintf(d->lock_fd, "%d\n", getpid());
 	return 0;
-}
-
-static int mkdir_parent(const char *path)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0;
-	*slash = 0;
-	return mkdir(dir, 0755) < 0 && errno != EEXIST ? -1 : 0;
 }
 
 static int open_control(struct ferryd *d)

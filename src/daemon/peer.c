@@ -36,8 +36,7 @@ static int decode_reply(uint32_t type, void *buf, size_t len, json_object **ret,
 	int r = proto_decode(buf, len, &o, e);
 	if (r < 0)
 		return r;
-	if (type == PM_OK || type == PM_ACCEPT || type == PM_REBUILT || type == PM_RESUMED ||
-	    type == PM_STATUS) {
+	if (type != PM_ERROR && type != PM_REFUSE && type != PM_FAILED && type != PM_ABORT) {
 		*ret = o;
 		return 0;
 	}
@@ -133,17 +132,12 @@ static void serve_run(struct ferryd *d, struct chan *c, const void *buf, size_t 
 		return;
 	}
 	pid_t pid = spawn_run(d, &r, &e);
-	if (pid < 0) {
-		send_error(c, -pid, e.msg);
+	char id[PROC_ID_MAX];
+	if (pid < 0 || proc_make_id(proto_node_name_ok(r.home) ? r.home : d->cfg.name, pid, id) < 0) {
+		send_error(c, pid < 0 ? -pid : ESRCH, pid < 0 ? e.msg : "the process ended at once");
 	} else {
-		json_object *ev = proto_new();
-		json_object_object_add(ev, "ev", json_object_new_string("spawned"));
-		json_object_object_add(ev, "pid", json_object_new_int(pid));
-		json_object_object_add(ev, "home", json_object_new_string(r.home));
-		json_object_object_add(ev, "cmd", json_object_new_string(r.argv[0]));
-		worker_event(ev_fd, ev);
 		json_object *o = proto_new();
-		json_object_object_add(o, "pid", json_object_new_int(pid));
+		spawned_event(ev_fd, id, pid, r.argv[0], o);
 		json_object_object_add(o, "node", json_object_new_string(d->cfg.name));
 		reply_ok(c, o);
 	}

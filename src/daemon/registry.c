@@ -179,3 +179,26 @@ void local_exited(struct ferryd *d, pid_t pid, int status)
 	local_remove(d, pid);
 	home_notify(d, id, cmd, "exited", code);
 }
+
+int proc_make_id(const char *home, pid_t pid, char id[PROC_ID_MAX])
+{
+	uint64_t ticks;
+	int r = proc_start_ticks(pid, &ticks);
+	if (r < 0)
+		return r;
+	snprintf(id, PROC_ID_MAX, "%s:%d:%llu", home, pid, (unsigned long long)ticks);
+	return 0;
+}
+
+void spawned_event(int ev_fd, const char *id, pid_t pid, const char *cmd, json_object *reply)
+{
+	json_object *ev = proto_new();
+	json_object_object_add(ev, "ev", json_object_new_string("spawned"));
+	json_object_object_add(ev, "pid", json_object_new_int(pid));
+	json_object_object_add(ev, "id", json_object_new_string(id));
+	json_object_object_add(ev, "cmd", json_object_new_string(cmd));
+	json_object_object_add(ev, "since", json_object_new_int64(time(NULL)));
+	worker_event(ev_fd, ev);
+	json_object_object_add(reply, "id", json_object_new_string(id));
+	json_object_object_add(reply, "pid", json_object_new_int(pid));
+}

@@ -29,6 +29,7 @@ pid_t worker_fork(struct ferryd *d, int *ev_fd)
 		return -EAGAIN;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return neg_errno();
+	pid_t daemon_pid = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(sv[0]);
@@ -52,7 +53,7 @@ pid_t worker_fork(struct ferryd *d, int *ev_fd)
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		if (getppid() == 1)
+		if (getppid() != daemon_pid)
 			_exit(1);
 		*ev_fd = sv[1];
 		return 0;
