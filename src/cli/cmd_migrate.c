@@ -99,8 +99,8 @@ static int run(int argc, char **argv, const char *cmd, const char *usage)
 		int64_t bytes = json_object_object_get_ex(r, "image_bytes", &f)
 					? json_object_get_int64(f)
 					: 0;
-		const char *id = json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f)
-									 : "?";
+		const char *id =
+			json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f) : "?";
 		printf("pid %ld %s to %s (id %s): %.1f MiB, frozen %.1f ms, total %.1f ms\n", pid,
 		       !strcmp(cmd, "clone") ? "cloned" : "migrated", to, id, bytes / 1048576.0,
 		       frozen, total);

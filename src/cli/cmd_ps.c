@@ -8,10 +8,11 @@
 #include "cli/cli.h"
 #include "cli/control.h"
 
-static const char usage[] = "Usage: ferry ps [--json]\n"
-			    "\n"
-			    "List the managed processes of the cluster: ID (home:pid:start),\n"
-			    "current NODE, HOME node, PID on its node, AGE, CPU seconds, RSS, COMMAND.\n";
+static const char usage[] =
+	"Usage: ferry ps [--json]\n"
+	"\n"
+	"List the managed processes of the cluster: ID (home:pid:start),\n"
+	"current NODE, HOME node, PID on its node, AGE, CPU seconds, RSS, COMMAND.\n";
 
 static const char *str(json_object *o, const char *k)
 {
@@ -51,7 +52,8 @@ int cmd_ps(int argc, char **argv)
 {
 	int json = argc == 2 && !strcmp(argv[1], "--json");
 	if (argc > 1 && !json) {
-		fputs(usage, !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? stdout : stderr);
+		fputs(usage,
+		      !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? stdout : stderr);
 		return !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? EXIT_OK : EXIT_USAGE;
 	}
 	json_object *q = control_request("ps"), *r;

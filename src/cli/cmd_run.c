@@ -48,7 +48,8 @@ static json_object *strv(char **v, int n)
 
 static void abs_path(const char *in, char *out, size_t size, const char *cwd)
 {
-	int n = in[0] == '/' ? snprintf(out, size, "%s", in) : snprintf(out, size, "%s/%s", cwd, in);
+	int n = in[0] == '/' ? snprintf(out, size, "%s", in)
+			     : snprintf(out, size, "%s/%s", cwd, in);
 	if (n < 0 || (size_t)n >= size)
 		out[0] = 0; /* too long: /dev/null */
 }
@@ -117,7 +118,8 @@ int cmd_run(int argc, char **argv)
 	if (json)
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
 	else
-		printf("%s\n", json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f) : "?");
+		printf("%s\n",
+		       json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f) : "?");
 	json_object_put(r);
 	return EXIT_OK;
 }

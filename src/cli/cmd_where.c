@@ -29,12 +29,10 @@ int cmd_where(int argc, char **argv)
 	if (json) {
 		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
 	} else {
-		const char *state = json_object_object_get_ex(r, "state", &f)
-					    ? json_object_get_string(f)
-					    : "?";
-		const char *node = json_object_object_get_ex(r, "node", &f)
-					   ? json_object_get_string(f)
-					   : "?";
+		const char *state =
+			json_object_object_get_ex(r, "state", &f) ? json_object_get_string(f) : "?";
+		const char *node =
+			json_object_object_get_ex(r, "node", &f) ? json_object_get_string(f) : "?";
 		if (!strcmp(state, "running"))
 			printf("%s\n", node);
 		else

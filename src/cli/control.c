@@ -63,7 +63,7 @@ int control_call(const char *what, json_object *req, json_object **reply)
 	if (!json_object_object_get_ex(o, "ok", &ok) || !json_object_get_boolean(ok)) {
 		json_object *err, *code;
 		int c = json_object_object_get_ex(o, "code", &code) ? json_object_get_int(code)
-								   : EIO;
+								    : EIO;
 		fprintf(stderr, "ferry: %s: %s\n", what,
 			json_object_object_get_ex(o, "error", &err) ? json_object_get_string(err)
 								    : "failed");

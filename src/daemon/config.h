@@ -20,8 +20,8 @@ struct ferryd_config {
 	char listen[64];
 	char control[108];
 	char key[4096];
-	char pidfile[4096]; /* default: control socket's directory + /ferryd.pid */
-	int encrypt;	    /* default yes */
+	char pidfile[4096];	    /* default: control socket's directory + /ferryd.pid */
+	int encrypt;		    /* default yes */
 	enum mig_compress compress; /* default for migrations that do not choose */
 	int log_level;		    /* LOG_* */
 	int accept;		    /* accept incoming migrations (default yes) */

@@ -93,8 +93,8 @@ static void do_where(struct ferryd *d, int fd, const char *id)
 	uint64_t start;
 	struct ferry_err e = {{0}};
 	if (proto_id_parse(id, home, &pid, &start) < 0) {
-		snprintf(msg, sizeof(msg), "'%s' is not a process id (home:pid:start, see ferry ps)",
-			 id);
+		snprintf(msg, sizeof(msg),
+			 "'%s' is not a process id (home:pid:start, see ferry ps)", id);
 		reply_error(fd, EINVAL, msg);
 		return;
 	}
@@ -127,8 +127,7 @@ static void do_where(struct ferryd *d, int fd, const char *id)
 	reply(fd, o);
 }
 
-static void do_run(struct ferryd *d, int fd, struct ctl_req *q, const struct ucred *cr,
-		   int ev_fd)
+static void do_run(struct ferryd *d, int fd, struct ctl_req *q, const struct ucred *cr, int ev_fd)
 {
 	struct ferry_err e = {{0}};
 	q->run.uid = cr->uid;
@@ -148,7 +147,8 @@ static void do_run(struct ferryd *d, int fd, struct ctl_req *q, const struct ucr
 	pid_t pid = spawn_run(d, &q->run, &e);
 	char id[PROC_ID_MAX];
 	if (pid < 0 || proc_make_id(d->cfg.name, pid, id) < 0) {
-		reply_error(fd, pid < 0 ? -pid : ESRCH, pid < 0 ? e.msg : "the process ended at once");
+		reply_error(fd, pid < 0 ? -pid : ESRCH,
+			    pid < 0 ? e.msg : "the process ended at once");
 		return;
 	}
 	json_object *o = proto_new();

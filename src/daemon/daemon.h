@@ -98,11 +98,11 @@ void home_notify(struct ferryd *d, const char *id, const char *cmd, const char *
 /* One request/reply exchange with a peer; *ret is the decoded reply (PM_OK) or an error. */
 int peer_call(struct ferryd *d, const char *node, uint32_t type, json_object *req,
 	      json_object **ret, struct ferry_err *e) MUST_CHECK;
-int peer_connect(struct ferryd *d, const char *node, struct chan **ret, struct ferry_err *e)
-	MUST_CHECK;
+int peer_connect(struct ferryd *d, const char *node, struct chan **ret,
+		 struct ferry_err *e) MUST_CHECK;
 /* Receive a JSON message; PM_ERROR/PM_REFUSE/PM_FAILED become an error carrying the reason. */
-int peer_recv_json(struct chan *c, uint32_t *type, json_object **ret, struct ferry_err *e)
-	MUST_CHECK;
+int peer_recv_json(struct chan *c, uint32_t *type, json_object **ret,
+		   struct ferry_err *e) MUST_CHECK;
 int peer_send_json(struct chan *c, uint32_t type, json_object *o, struct ferry_err *e) MUST_CHECK;
 /* Serve one authenticated connection accepted on the listen socket. */
 void peer_serve(struct ferryd *d, int fd);

@@ -225,8 +225,7 @@ static int setup(struct ferryd *d)
 	snprintf(fault_path, sizeof(fault_path), "%.*s/fault",
 		 slash ? (int)(slash - d->cfg.control) : 1, slash ? d->cfg.control : ".");
 	d->ctl_fd = d->listen_fd = d->sig_fd = -1;
-	if (take_lock(d) < 0 || open_signals(d) < 0 || open_control(d) < 0 ||
-	    open_listener(d) < 0)
+	if (take_lock(d) < 0 || open_signals(d) < 0 || open_control(d) < 0 || open_listener(d) < 0)
 		return -1;
 	/* Restored and started processes become our children when their worker exits. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);

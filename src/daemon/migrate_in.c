@@ -104,8 +104,9 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 			free(raw);
 			free(buf);
 			return type == PM_DATA_END ? (ssize_t)total
-			       : type == PM_ABORT  ? err_set(e, -ECANCELED, "the source aborted")
-						   : err_set(e, -EPROTO, "unexpected message %#x", type);
+			       : type == PM_ABORT
+				       ? err_set(e, -ECANCELED, "the source aborted")
+				       : err_set(e, -EPROTO, "unexpected message %#x", type);
 		}
 		const void *data = buf;
 		if (x->req->compress == COMPRESS_ZSTD) {
@@ -113,7 +114,8 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 			if (ZSTD_isError(n)) {
 				free(buf);
 				free(raw);
-				return err_set(e, -EBADMSG, "bad zstd chunk: %s", ZSTD_getErrorName(n));
+				return err_set(e, -EBADMSG, "bad zstd chunk: %s",
+					       ZSTD_getErrorName(n));
 			}
 			data = raw;
 			len = n;
@@ -133,6 +135,8 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 		}
 		if (++nchunks == 1 && fault_at("dst-stream"))
 			_exit(3); /* the destination dies mid-transfer */
+		if (nchunks == 1 && fault_at("dst-stall"))
+			sleep(5); /* a test kills the destination meanwhile */
 	}
 }
 
@@ -182,7 +186,8 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	char why[256];
 	const char *refuse = check_request(d, req, why, sizeof(why));
 	if (refuse) {
-		log_info("refusing %s of pid %d from %s: %s", req->mig, req->pid, req->from, refuse);
+		log_info("refusing %s of pid %d from %s: %s", req->mig, req->pid, req->from,
+			 refuse);
 		send_reason(c, PM_REFUSE, EXDEV, refuse);
 		_exit(0);
 	}
@@ -204,10 +209,8 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 		_exit(1);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	struct restore_opts o = {.image_buf = img,
-				 .image_len = len,
-				 .before_resume = before_resume,
-				 .userdata = &x};
+	struct restore_opts o = {
+		.image_buf = img, .image_len = len, .before_resume = before_resume, .userdata = &x};
 	struct restore_stats st;
 	int r = fault_at("dst-restore") ? err_set(&e, -EIO, "restore failed by fault injection")
 					: restore_tree(&o, &st, &e);

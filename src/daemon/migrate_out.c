@@ -161,8 +161,8 @@ static int before_release(void *userdata)
 		if (proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &x->e) == 0)
 			x->dest_pid = (pid_t)pid;
 	} else {
-		log_warn("migration %s: commit not confirmed (%s), asking %s", x->req.mig,
-			 x->e.msg, x->q->to);
+		log_warn("migration %s: commit not confirmed (%s), asking %s", x->req.mig, x->e.msg,
+			 x->q->to);
 		r = ask_outcome(x);
 		if (r < 0) {
 			json_object_put(o);
@@ -220,8 +220,8 @@ static int negotiate(struct out_ctx *x, const struct local_proc *lp)
 			       "%s refused: %s", x->q->to, why);
 	}
 	if (type != PM_ACCEPT)
-		return err_set(&x->e, -EPROTO, "%s answered %#x instead of accept/refuse",
-			       x->q->to, type);
+		return err_set(&x->e, -EPROTO, "%s answered %#x instead of accept/refuse", x->q->to,
+			       type);
 	return 0;
 }
 
@@ -255,7 +255,8 @@ static void report(struct out_ctx *x, int client_fd, const struct dump_stats *st
 	json_object *o = proto_new();
 	json_object_object_add(o, "node", json_object_new_string(x->q->to));
 	json_object_object_add(o, "id", json_object_new_string(x->req.id));
-	json_object_object_add(o, "pid", json_object_new_int(x->dest_pid ? x->dest_pid : x->req.pid));
+	json_object_object_add(o, "pid",
+			       json_object_new_int(x->dest_pid ? x->dest_pid : x->req.pid));
 	json_object_object_add(o, "dry_run", json_object_new_boolean(x->q->dry_run));
 	if (st) {
 		json_object_object_add(o, "image_bytes", json_object_new_int64(st->image_bytes));
@@ -304,8 +305,8 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		if (x.c && !x.dest_failed)
 			send_abort(&x, x.e.msg[0] ? x.e.msg : strerror(-r));
 		char msg[700];
-		snprintf(msg, sizeof(msg), "%s of pid %d to %s failed, it continues on %s: %s", verb,
-			 q->pid, q->to, d->cfg.name, x.e.msg[0] ? x.e.msg : strerror(-r));
+		snprintf(msg, sizeof(msg), "%s of pid %d to %s failed, it continues on %s: %s",
+			 verb, q->pid, q->to, d->cfg.name, x.e.msg[0] ? x.e.msg : strerror(-r));
 		log_warn("%s", msg);
 		reply_error(client_fd, -r, msg);
 		chan_close(x.c);

@@ -68,8 +68,7 @@ int peer_connect(struct ferryd *d, const char *node, struct chan **ret, struct f
 		return err_set(e, -ENOENT, "unknown node '%s' (not in [peers] of this node)", node);
 	int r = chan_connect(p->addr, d->key, &d->copts, ret, e);
 	if (r < 0)
-		return err_set(e, r, "cannot reach node %s at %s: %s", node, p->addr,
-			       strerror(-r));
+		return err_set(e, r, "cannot reach node %s at %s: %s", node, p->addr, strerror(-r));
 	return 0;
 }
 
@@ -133,8 +132,10 @@ static void serve_run(struct ferryd *d, struct chan *c, const void *buf, size_t 
 	}
 	pid_t pid = spawn_run(d, &r, &e);
 	char id[PROC_ID_MAX];
-	if (pid < 0 || proc_make_id(proto_node_name_ok(r.home) ? r.home : d->cfg.name, pid, id) < 0) {
-		send_error(c, pid < 0 ? -pid : ESRCH, pid < 0 ? e.msg : "the process ended at once");
+	if (pid < 0 ||
+	    proc_make_id(proto_node_name_ok(r.home) ? r.home : d->cfg.name, pid, id) < 0) {
+		send_error(c, pid < 0 ? -pid : ESRCH,
+			   pid < 0 ? e.msg : "the process ended at once");
 	} else {
 		json_object *o = proto_new();
 		spawned_event(ev_fd, id, pid, r.argv[0], o);

@@ -62,8 +62,8 @@ int proto_str(json_object *o, const char *key, char *buf, size_t size, int requi
 	return 0;
 }
 
-int proto_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret,
-	      int required, struct ferry_err *e)
+int proto_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret, int required,
+	      struct ferry_err *e)
 {
 	json_object *f;
 	if (!json_object_object_get_ex(o, key, &f)) {

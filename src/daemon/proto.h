@@ -50,10 +50,10 @@ enum mig_compress { COMPRESS_NONE, COMPRESS_ZSTD };
 
 /* What the source proposes; the destination checks every field before accepting. */
 struct mig_req {
-	char mig[40];			/* migration id (random hex), for PM_STATUS_REQ */
-	char id[PROC_ID_MAX];		/* cluster-wide process id "home:pid:starttime" */
-	char from[NODE_NAME_MAX];	/* source node */
-	char cmd[PROC_CMD_MAX];		/* command (for registries) */
+	char mig[40];		  /* migration id (random hex), for PM_STATUS_REQ */
+	char id[PROC_ID_MAX];	  /* cluster-wide process id "home:pid:starttime" */
+	char from[NODE_NAME_MAX]; /* source node */
+	char cmd[PROC_CMD_MAX];	  /* command (for registries) */
 	int32_t pid;
 	uint32_t uid;
 	uint64_t xcr0;
@@ -94,8 +94,8 @@ int proto_decode(const void *buf, size_t len, json_object **ret, struct ferry_er
 /* Typed field getters: -EBADMSG with a detail naming the field when missing or invalid. */
 int proto_str(json_object *o, const char *key, char *buf, size_t size, int required,
 	      struct ferry_err *e) MUST_CHECK;
-int proto_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret,
-	      int required, struct ferry_err *e) MUST_CHECK;
+int proto_int(json_object *o, const char *key, int64_t min, int64_t max, int64_t *ret, int required,
+	      struct ferry_err *e) MUST_CHECK;
 int proto_u64(json_object *o, const char *key, uint64_t *ret, struct ferry_err *e) MUST_CHECK;
 int proto_strv(json_object *o, const char *key, size_t max, char ***ret, int required,
 	       struct ferry_err *e) MUST_CHECK;

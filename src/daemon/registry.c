@@ -25,6 +25,7 @@ struct local_proc *local_add(struct ferryd *d, const char *id, const char *cmd, 
 			return NULL;
 		p = &d->local[d->nlocal++];
 	}
+	memset(p, 0, sizeof(*p));
 	snprintf(p->id, sizeof(p->id), "%s", id);
 	snprintf(p->cmd, sizeof(p->cmd), "%s", cmd);
 	p->pid = pid;

@@ -46,7 +46,8 @@ pid_t worker_fork(struct ferryd *d, int *ev_fd)
 		close(d->sig_fd);
 		for (size_t i = 0; i < d->nworkers; i++)
 			close(d->workers[i].ev_fd);
-		/* The daemon gone means no one would record the outcome: give up (before commit). */
+		/* The daemon gone means no one would record the outcome: give up (before commit).
+		 */
 		sigaction(SIGTERM, &sa, NULL);
 		signal(SIGINT, SIG_IGN);
 		signal(SIGCHLD, SIG_DFL);
@@ -151,7 +152,8 @@ void worker_read_events(struct ferryd *d, struct worker *w)
 
 static int open_out(const char *path, int target)
 {
-	int fd = open(path[0] ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	int fd =
+		open(path[0] ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 	if (fd < 0 || dup2(fd, target) < 0)
 		return -1;
 	if (fd != target)
