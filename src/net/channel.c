@@ -70,8 +70,8 @@ struct chan *chan_new(int fd, int timeout_ms)
 static void chan_free(struct chan *c)
 {
 	safe_close(c->fd);
-	sodium_memzero(&c->tx, sizeof(c->tx));
-	sodium_memzero(&c->rx, sizeof(c->rx));
+	chan_dir_free(&c->tx);
+	chan_dir_free(&c->rx);
 	free(c->sbuf);
 	free(c->rbuf);
 	free(c);
@@ -214,7 +214,7 @@ int chan_encrypted(const struct chan *c)
 
 const char *chan_cipher(const struct chan *c)
 {
-	return c->aead->name;
+	return c->aesgcm ? "aes256gcm" : "chacha20poly1305";
 }
 
 void chan_close(struct chan *c)
@@ -227,7 +227,7 @@ void chan_close(struct chan *c)
 		uint8_t hdr[CHAN_HDR_LEN + CHAN_TAG_LEN];
 		put_le32(hdr, 0);
 		put_le32(hdr + 4, CHAN_TYPE_END);
-		chan_seal(c, &c->tx, NULL, NULL, 0, hdr, CHAN_HDR_LEN, hdr + CHAN_HDR_LEN);
+		chan_seal(&c->tx, NULL, NULL, 0, hdr, CHAN_HDR_LEN, hdr + CHAN_HDR_LEN);
 		if (send(c->fd, hdr, sizeof(hdr), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			c->tx.err = neg_errno();
 	}

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Peer channel between ferry daemons: a TCP connection mutually authenticated by the cluster key
  * (`ferry keygen`), then a stream of typed messages, each authenticated, in order and delivered
- * once; encrypted unless both ends turn encryption off. Built on libsodium only (X25519 key
- * exchange, BLAKE2b keyed MACs, AES-256-GCM or ChaCha20-Poly1305). Wire format: docs/protocol.md.
+ * once; encrypted unless both ends turn encryption off. libsodium for the handshake (X25519
+ * key exchange, BLAKE2b keyed MACs and KDF), OpenSSL for the record AEAD (AES-256-GCM or
+ * ChaCha20-Poly1305). Wire format: docs/protocol.md.
  * Non-logging: functions return 0 or -errno and fill a struct ferry_err naming peer and cause. */
 #ifndef FERRY_NET_CHANNEL_H
 #define FERRY_NET_CHANNEL_H

@@ -4,52 +4,21 @@
  * the direction's key and a counter nonce, so tampering, replay, reordering and forgery fail
  * verification; a stream cut without the end frame is reported as truncated. Lengths are
  * checked before anything is allocated. Clear mode authenticates the data as AEAD associated
- * data and sends it straight from the caller's buffer (one sendmsg per message). */
+ * data and sends it straight from the caller's buffer. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sodium.h>
 
 #include "common/util.h"
 #include "net/internal.h"
 
-static const struct chan_aead aead_aes = {"aes256gcm", crypto_aead_aes256gcm_encrypt_detached,
-					  crypto_aead_aes256gcm_decrypt_detached};
-static const struct chan_aead aead_chacha = {"chacha20poly1305",
-					     crypto_aead_chacha20poly1305_ietf_encrypt_detached,
-					     crypto_aead_chacha20poly1305_ietf_decrypt_detached};
-
-void chan_set_session(struct chan *c, const uint8_t tx[CHAN_KEY_BYTES],
-		      const uint8_t rx[CHAN_KEY_BYTES], int encrypt, int aesgcm)
+int chan_set_session(struct chan *c, const uint8_t tx[CHAN_KEY_BYTES],
+		     const uint8_t rx[CHAN_KEY_BYTES], int encrypt, int aesgcm)
 {
-	memcpy(c->tx.key, tx, CHAN_KEY_BYTES);
-	memcpy(c->rx.key, rx, CHAN_KEY_BYTES);
-	c->tx.ctr = c->rx.ctr = 0;
 	c->encrypt = encrypt;
-	c->aead = aesgcm && crypto_aead_aes256gcm_is_available() ? &aead_aes : &aead_chacha;
-}
-
-static void nonce_of(uint64_t ctr, uint8_t n[12])
-{
-	memset(n, 0, 12);
-	for (int i = 0; i < 8; i++)
-		n[i] = ctr >> (8 * i);
-}
-
-int chan_seal(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
-	      const uint8_t *ad, size_t adlen, uint8_t tag[CHAN_TAG_LEN])
-{
-	uint8_t n[12];
-	nonce_of(d->ctr++, n);
-	return c->aead->seal(out, tag, NULL, in, len, ad, adlen, NULL, n, d->key) ? -EIO : 0;
-}
-
-int chan_open(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
-	      const uint8_t *ad, size_t adlen, const uint8_t tag[CHAN_TAG_LEN])
-{
-	uint8_t n[12];
-	nonce_of(d->ctr++, n);
-	return c->aead->open(out, NULL, in, len, tag, ad, adlen, n, d->key) ? -EBADMSG : 0;
+	c->aesgcm = aesgcm;
+	int r = chan_dir_init(&c->tx, tx, aesgcm, 1);
+	return r < 0 ? r : chan_dir_init(&c->rx, rx, aesgcm, 0);
 }
 
 /* Header + its tag, as the first 24 bytes of out. */
@@ -57,24 +26,31 @@ static void seal_header(struct chan *c, uint32_t type, size_t len, uint8_t *out)
 {
 	put_le32(out, (uint32_t)len);
 	put_le32(out + 4, type);
-	chan_seal(c, &c->tx, NULL, NULL, 0, out, CHAN_HDR_LEN, out + CHAN_HDR_LEN);
+	chan_seal(&c->tx, NULL, NULL, 0, out, CHAN_HDR_LEN, out + CHAN_HDR_LEN);
 }
 
-/* Clear mode: one sendmsg of header, then data (from the caller's buffer) and tag pairs. */
+/* Clear mode: data goes straight from the caller's buffer, segment by segment (tag computed
+ * just before the copy into the socket, while the segment is still in cache). */
 static int send_clear(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
 {
-	uint8_t tags[CHAN_MAX_SEGS][CHAN_TAG_LEN];
-	struct iovec iov[1 + 2 * CHAN_MAX_SEGS];
-	int n = 0, s = 0;
+	uint8_t tag[CHAN_TAG_LEN];
+	struct iovec iov[3];
+	size_t off = 0;
+	int n = 0, r;
 
 	iov[n++] = (struct iovec){(void *)hdr, CHAN_HDR_LEN + CHAN_TAG_LEN};
-	for (size_t off = 0; off < len; off += CHAN_SEG, s++) {
+	do {
 		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
-		chan_seal(c, &c->tx, NULL, NULL, 0, p + off, seg, tags[s]);
-		iov[n++] = (struct iovec){(void *)(p + off), seg};
-		iov[n++] = (struct iovec){tags[s], CHAN_TAG_LEN};
-	}
-	return chan_write_all(c, iov, n);
+		if (seg) {
+			chan_seal(&c->tx, NULL, NULL, 0, p + off, seg, tag);
+			iov[n++] = (struct iovec){(void *)(p + off), seg};
+			iov[n++] = (struct iovec){tag, CHAN_TAG_LEN};
+		}
+		r = chan_write_all(c, iov, n);
+		off += seg;
+		n = 0;
+	} while (r == 0 && off < len);
+	return r;
 }
 
 /* Encrypted: seal each segment into sbuf, send it (the header goes with the first). */
@@ -88,7 +64,7 @@ static int send_sealed(struct chan *c, const uint8_t *hdr, const uint8_t *p, siz
 	do {
 		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
 		if (seg) {
-			chan_seal(c, &c->tx, c->sbuf, p + off, seg, NULL, 0, c->sbuf + seg);
+			chan_seal(&c->tx, c->sbuf, p + off, seg, NULL, 0, c->sbuf + seg);
 			iov[n++] = (struct iovec){c->sbuf, seg + CHAN_TAG_LEN};
 		}
 		r = chan_write_all(c, iov, n);
@@ -164,7 +140,7 @@ static int recv_header(struct chan *c, uint32_t *type, size_t *len, struct ferry
 		return err_set(e, -EMSGSIZE,
 			       "peer %s sent a frame of %zu bytes, over the limit of %u: dropped",
 			       c->peer, *len, CHAN_MAX_MSG);
-	if (chan_open(c, &c->rx, NULL, NULL, 0, hdr, CHAN_HDR_LEN, hdr + CHAN_HDR_LEN) < 0)
+	if (chan_open(&c->rx, NULL, NULL, 0, hdr, CHAN_HDR_LEN, hdr + CHAN_HDR_LEN) < 0)
 		return auth_error(c, e);
 	if (*type == CHAN_TYPE_END && *len == 0) {
 		c->peer_ended = 1;
@@ -182,15 +158,14 @@ static int recv_body(struct chan *c, uint8_t *p, size_t len, struct ferry_err *e
 
 	for (size_t off = 0; off < len; off += CHAN_SEG) {
 		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
-		int r = chan_read_full(c, p + off, seg);
-		if (r == 0)
-			r = chan_read_full(c, tag, sizeof(tag));
+		struct iovec iov[2] = {{p + off, seg}, {tag, sizeof(tag)}};
+		int r = chan_readv_full(c, iov, 2);
 		if (r < 0)
 			return recv_error(c, r == -ENODATA ? -ECONNRESET : r, 0, e);
 		if (c->encrypt)
-			r = chan_open(c, &c->rx, p + off, p + off, seg, NULL, 0, tag);
+			r = chan_open(&c->rx, p + off, p + off, seg, NULL, 0, tag);
 		else
-			r = chan_open(c, &c->rx, NULL, NULL, 0, p + off, seg, tag);
+			r = chan_open(&c->rx, NULL, NULL, 0, p + off, seg, tag);
 		if (r < 0)
 			return auth_error(c, e);
 	}

@@ -120,10 +120,13 @@ static int derive(struct chan *c, struct hs *h, const uint8_t *cluster, int clie
 	crypto_kdf_derive_from_key(s2c, sizeof(s2c), SUBKEY_S2C, KDF_CONTEXT, h->master);
 
 	uint32_t fm = get_le32(h->mine + 12), ft = get_le32(h->theirs + 12);
-	chan_set_session(c, client ? c2s : s2c, client ? s2c : c2s,
-			 ((fm | ft) & CHAN_FLAG_ENCRYPT) != 0, (fm & ft & CHAN_FLAG_AESGCM) != 0);
+	r = chan_set_session(c, client ? c2s : s2c, client ? s2c : c2s,
+			     ((fm | ft) & CHAN_FLAG_ENCRYPT) != 0,
+			     (fm & ft & CHAN_FLAG_AESGCM) != 0);
 	sodium_memzero(c2s, sizeof(c2s));
 	sodium_memzero(s2c, sizeof(s2c));
+	if (r < 0)
+		return err_set(e, r, "peer %s: setting up the session ciphers failed", c->peer);
 	return 0;
 }
 

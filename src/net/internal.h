@@ -20,28 +20,17 @@
 #define CHAN_FLAG_ENCRYPT 1U /* this end wants frames encrypted */
 #define CHAN_FLAG_AESGCM  2U /* this end has AES-256-GCM in hardware */
 /* Frame: header {len u32, type u32} + tag, then ceil(len / SEG) segments, each data + tag. */
-#define CHAN_HDR_LEN  8
-#define CHAN_TAG_LEN  16
-#define CHAN_SEG      (256U << 10)
-#define CHAN_MAX_SEGS (CHAN_MAX_MSG / CHAN_SEG)
-#define CHAN_TYPE_END 0xffffffffU /* end of stream: the sender closed on purpose */
-#define CHAN_RBUF     (64U << 10)
-
-/* One AEAD (both libsodium AEADs used here share these signatures, key and tag sizes). */
-struct chan_aead {
-	const char *name;
-	int (*seal)(unsigned char *c, unsigned char *mac, unsigned long long *maclen_p,
-		    const unsigned char *m, unsigned long long mlen, const unsigned char *ad,
-		    unsigned long long adlen, const unsigned char *nsec, const unsigned char *npub,
-		    const unsigned char *k);
-	int (*open)(unsigned char *m, unsigned char *nsec, const unsigned char *c,
-		    unsigned long long clen, const unsigned char *mac, const unsigned char *ad,
-		    unsigned long long adlen, const unsigned char *npub, const unsigned char *k);
-};
+#define CHAN_HDR_LEN	      8
+#define CHAN_TAG_LEN	      16
+#define CHAN_SEG	      (256U << 10)
+#define CHAN_MAX_SEGS	      (CHAN_MAX_MSG / CHAN_SEG)
+#define CHAN_TYPE_END	      0xffffffffU /* end of stream: the sender closed on purpose */
+#define CHAN_RBUF	      (64U << 10)
+#define CHAN_READ_AHEAD_BELOW 4096 /* reads smaller than this also fill the read-ahead */
 
 /* One direction of the session: key, AEAD invocation counter (the nonce), sticky error. */
 struct chan_dir {
-	uint8_t key[CHAN_KEY_BYTES];
+	struct evp_cipher_ctx_st *ctx; /* OpenSSL EVP_CIPHER_CTX keyed with the direction key */
 	uint64_t ctr;
 	int err;
 };
@@ -50,7 +39,7 @@ struct chan {
 	int fd;
 	int timeout_ms;
 	int encrypt;
-	const struct chan_aead *aead;
+	int aesgcm; /* else ChaCha20-Poly1305 */
 	char peer[64];
 	struct chan_dir tx, rx;
 	int peer_ended; /* the end frame was received */
@@ -63,24 +52,28 @@ struct chan {
  * before the first byte, -ECONNRESET on EOF after some. */
 int chan_write_all(struct chan *c, struct iovec *iov, int cnt);
 int chan_read_full(struct chan *c, void *dst, size_t n);
+int chan_readv_full(struct chan *c, struct iovec *iov, int cnt);
+int chan_readv_full(struct chan *c, struct iovec *iov, int cnt);
 int chan_set_timeouts(int fd, int timeout_ms);
 
 /* The handshake of docs/protocol.md; on success c->tx/rx keys, encrypt and aead are set. */
 int chan_handshake(struct chan *c, const uint8_t key[CHAN_KEY_BYTES], int client, int want_enc,
 		   struct ferry_err *e);
-/* Seal/verify one AEAD invocation with the direction's next nonce. */
-int chan_seal(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
-	      const uint8_t *ad, size_t adlen, uint8_t tag[CHAN_TAG_LEN]);
-int chan_open(struct chan *c, struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len,
-	      const uint8_t *ad, size_t adlen, const uint8_t tag[CHAN_TAG_LEN]);
+/* Seal/verify one AEAD invocation with the direction's next nonce (src/net/aead.c). */
+int chan_dir_init(struct chan_dir *d, const uint8_t key[CHAN_KEY_BYTES], int aesgcm, int sealer);
+void chan_dir_free(struct chan_dir *d);
+int chan_seal(struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+	      size_t adlen, uint8_t tag[CHAN_TAG_LEN]);
+int chan_open(struct chan_dir *d, uint8_t *out, const uint8_t *in, size_t len, const uint8_t *ad,
+	      size_t adlen, const uint8_t tag[CHAN_TAG_LEN]);
 /* Send a frame of any type (chan_send adds the type check). */
 int chan_send_frame(struct chan *c, uint32_t type, const void *buf, size_t len,
 		    struct ferry_err *e);
 
 /* A channel over fd with the given direction keys, without handshake (tests, fuzzing). */
 struct chan *chan_new(int fd, int timeout_ms);
-void chan_set_session(struct chan *c, const uint8_t tx[CHAN_KEY_BYTES],
-		      const uint8_t rx[CHAN_KEY_BYTES], int encrypt, int aesgcm);
+int chan_set_session(struct chan *c, const uint8_t tx[CHAN_KEY_BYTES],
+		     const uint8_t rx[CHAN_KEY_BYTES], int encrypt, int aesgcm);
 int chan_crypto_init(struct ferry_err *e);
 
 static inline void put_le32(uint8_t *p, uint32_t v)

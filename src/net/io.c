@@ -73,25 +73,65 @@ int chan_write_all(struct chan *c, struct iovec *iov, int cnt)
 	return 0;
 }
 
-/* Copy what the read-ahead buffer holds; returns the count taken. */
-static size_t take_buffered(struct chan *c, uint8_t *dst, size_t n)
+/* Fill iov from the read-ahead buffer; returns the bytes taken and advances iov/cnt. */
+static size_t take_buffered(struct chan *c, struct iovec **iov, int *cnt)
 {
-	size_t have = c->rlen - c->rpos;
-	if (have > n)
-		have = n;
-	memcpy(dst, c->rbuf + c->rpos, have);
-	c->rpos += have;
-	return have;
+	size_t total = 0;
+	while (*cnt > 0 && c->rpos < c->rlen) {
+		size_t have = c->rlen - c->rpos, want = (*iov)->iov_len;
+		size_t n = have < want ? have : want;
+		memcpy((*iov)->iov_base, c->rbuf + c->rpos, n);
+		c->rpos += n;
+		total += n;
+		if (n == want) {
+			(*iov)++;
+			(*cnt)--;
+		} else {
+			(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+			(*iov)->iov_len -= n;
+		}
+	}
+	return total;
 }
 
-int chan_read_full(struct chan *c, void *dst, size_t n)
+/* Advance iov/cnt past n bytes just read; returns bytes that spilled past the last iov. */
+static size_t advance(struct iovec **iov, int *cnt, size_t n)
 {
-	uint8_t *d = dst;
-	size_t got = take_buffered(c, d, n);
+	while (*cnt > 0 && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt > 0) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+		return 0;
+	}
+	return n;
+}
 
-	while (got < n) {
-		struct iovec iov[2] = {{d + got, n - got}, {c->rbuf, CHAN_RBUF}};
-		ssize_t r = readv(c->fd, iov, 2);
+static size_t iov_total(const struct iovec *iov, int cnt)
+{
+	size_t t = 0;
+	for (int i = 0; i < cnt; i++)
+		t += iov[i].iov_len;
+	return t;
+}
+
+/* Read exactly the iov (at most 3 entries; modified). Small reads also fill the read-ahead
+ * buffer, so a stream of small messages costs few syscalls; large ones (segments) are read
+ * exactly into place, so no payload byte is copied twice. */
+int chan_readv_full(struct chan *c, struct iovec *iov, int cnt)
+{
+	size_t got = take_buffered(c, &iov, &cnt);
+
+	while (cnt > 0) {
+		struct iovec v[4];
+		int n = cnt;
+		memcpy(v, iov, cnt * sizeof(*iov));
+		if (iov_total(iov, cnt) < CHAN_READ_AHEAD_BELOW)
+			v[n++] = (struct iovec){c->rbuf, CHAN_RBUF};
+		ssize_t r = readv(c->fd, v, n);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -104,13 +144,16 @@ int chan_read_full(struct chan *c, void *dst, size_t n)
 		}
 		if (r == 0)
 			return got ? -ECONNRESET : -ENODATA;
-		if ((size_t)r > n - got) {
-			c->rpos = 0;
-			c->rlen = r - (n - got);
-			got = n;
-		} else {
-			got += r;
-		}
+		got += r;
+		size_t spill = advance(&iov, &cnt, r);
+		c->rpos = 0;
+		c->rlen = spill;
 	}
 	return 0;
+}
+
+int chan_read_full(struct chan *c, void *dst, size_t n)
+{
+	struct iovec iov = {dst, n};
+	return chan_readv_full(c, &iov, 1);
 }
