@@ -26,6 +26,9 @@ CASE_SRC := $(wildcard tests/cases/*.c)
 CASE_LIB := $(wildcard tests/cases/lib/*.c)
 BENCH_SRC:= $(wildcard bench/*.c)
 TOOL_SRC := $(wildcard tests/tools/*.c)
+# ferryd: src/daemon/*.c go into the library except the daemon's main.
+LIB_SRC  := $(filter-out src/daemon/main.c,$(LIB_SRC))
+LIBS     += -linih -lpthread
 
 LIB_OBJ  := $(LIB_SRC:%.c=$(O)/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(O)/%.o)
@@ -52,6 +55,10 @@ WHOLE_LIB = -Wl,--whole-archive $(O)/libferry.a -Wl,--no-whole-archive
 
 $(O)/ferry: $(CLI_OBJ) $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $(CLI_OBJ) $(WHOLE_LIB) $(LIBS)
+
+all: $(O)/ferryd
+$(O)/ferryd: $(O)/src/daemon/main.o $(O)/libferry.a
+	$(CC) $(LDFLAGS) -o $@ $< $(WHOLE_LIB) $(LIBS)
 
 $(O)/ferry-sim: $(SIM_OBJ) $(O)/libferry.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)

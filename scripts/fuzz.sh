@@ -17,8 +17,10 @@ $CC $CFLAGS src/image/*.c src/common/*.c tests/unit/test-image.c -lxxhash -lcmoc
 
 for src in tests/fuzz/fuzz-*.c; do
 	name=$(basename "$src" .c)
+	extra=""
+	[ "$name" = fuzz-proto ] && extra="src/daemon/proto.c -ljson-c" # ferryd's message parsers
 	$CC -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $CFLAGS \
-		src/image/*.c src/common/*.c src/net/*.c "$src" -lxxhash -lsodium -lcrypto -o "$OUT/$name"
+		src/image/*.c src/common/*.c src/net/*.c "$src" -lxxhash -lsodium -lcrypto $extra -o "$OUT/$name"
 	corpus="$OUT/corpus-$name"
 	mkdir -p "$corpus"
 	"$OUT/gen-seed" --seed "$corpus"

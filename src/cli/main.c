@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/control.h"
 #include "common/log.h"
 
 static const char usage[] =
@@ -17,6 +18,11 @@ static const char usage[] =
 	"  dump      freeze a process tree and write its image to a directory\n"
 	"  restore   rebuild a process tree from an image directory\n"
 	"  keygen    write a new cluster key file for the daemons' peer channel\n"
+	"  migrate   move a process tree to another node (through ferryd)\n"
+	"  clone     copy a process tree to another node, both continue\n"
+	"  run       start a managed process here or on another node\n"
+	"  ps        list the cluster's managed processes\n"
+	"  where     show the node a managed process runs on\n"
 	"\n"
 	"Options:\n"
 	"  -v, --verbose   log more (repeat for debug)\n"
@@ -100,6 +106,16 @@ int main(int argc, char **argv)
 		return cmd_restore(argc - i, argv + i);
 	if (!strcmp(argv[i], "keygen"))
 		return cmd_keygen(argc - i, argv + i);
+	if (!strcmp(argv[i], "migrate"))
+		return cmd_migrate(argc - i, argv + i);
+	if (!strcmp(argv[i], "clone"))
+		return cmd_clone(argc - i, argv + i);
+	if (!strcmp(argv[i], "run"))
+		return cmd_run(argc - i, argv + i);
+	if (!strcmp(argv[i], "ps"))
+		return cmd_ps(argc - i, argv + i);
+	if (!strcmp(argv[i], "where"))
+		return cmd_where(argc - i, argv + i);
 	fprintf(stderr, "ferry: unknown command '%s'\n%s", argv[i], usage);
 	return EXIT_USAGE;
 }

@@ -22,6 +22,9 @@ struct dump_opts {
 	int shell_job;	   /* accept the dumping terminal as stdio */
 	void (*progress)(const struct dump_progress *p, void *userdata);
 	void *userdata;
+	/* Optional: called with the tree still frozen once the image is complete. 0 = go on
+	 * (kill, or thaw with leave_running); nonzero = thaw and fail with -ECANCELED. */
+	int (*before_release)(void *userdata);
 };
 
 struct dump_stats {

@@ -77,7 +77,8 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	uint64_t t0 = mono_ns();
 
 	memset(st, 0, sizeof(*st));
-	int r = img_load_dir(o->dir, &c.m, e);
+	int r = o->image_buf ? img_load_buf(o->image_buf, o->image_len, &c.m, e)
+			     : img_load_dir(o->dir, &c.m, e);
 	if (r < 0)
 		return r;
 	st->load_ns = mono_ns() - t0;
@@ -94,6 +95,8 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	for (size_t i = 0; i < c.m->nprocs; i++)
 		c.procs[i].m = &c.m->procs[i];
 	r = restore_all(&c);
+	if (r == 0 && o->before_resume && o->before_resume(o->userdata) != 0)
+		r = err_set(e, -ECANCELED, "restore cancelled before the tree resumed");
 	if (r < 0)
 		seeds_kill(&c);
 	else

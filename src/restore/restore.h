@@ -14,6 +14,12 @@ struct restore_opts {
 	int shell_job;		/* attach terminal fds to the terminal ferry runs in */
 	const char *ready_file; /* created once the restored tree runs (for scripts) */
 	int pidns;		/* restoring inside a new PID namespace (restore_tree_pidns) */
+	const void *image_buf;	/* optional: restore from this image in memory instead of dir */
+	size_t image_len;
+	/* Optional: called once the tree is rebuilt, still stopped. 0 = resume it; nonzero =
+	 * kill everything restored and fail with -ECANCELED. */
+	int (*before_resume)(void *userdata);
+	void *userdata;
 };
 
 struct restore_stats {

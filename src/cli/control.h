@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: MIT */
+/* Client side of ferryd's control socket, shared by the cluster subcommands (migrate, clone,
+ * ps, where, run). */
+#ifndef FERRY_CLI_CONTROL_H
+#define FERRY_CLI_CONTROL_H
+
+#include <json-c/json.h>
+
+#define CONTROL_DEFAULT_SOCKET "/run/ferry/ferryd.sock"
+
+/* Send req to the node's ferryd ($FERRY_SOCKET or the default path) and wait for the reply.
+ * Returns 0 with *reply set, or an exit code (EXIT_*) after printing "ferry: what: reason". */
+int control_call(const char *what, json_object *req, json_object **reply);
+/* A new request {"v":..,"cmd":cmd}. */
+json_object *control_request(const char *cmd);
+
+int cmd_migrate(int argc, char **argv);
+int cmd_clone(int argc, char **argv);
+int cmd_ps(int argc, char **argv);
+int cmd_where(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+
+#endif

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: MIT */
+/* Destination side of a migration, run in a worker: check the request (protocol, CPU xstate,
+ * vDSO layout, free memory, willingness, PID free here), accept or refuse with a reason,
+ * collect the stream in memory (memfd), rebuild the tree stopped, report "rebuilt", and resume
+ * it only on the source's commit; anything else kills what was rebuilt. */
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <zstd.h>
+
+#include "daemon/daemon.h"
+#include "restore/restore.h"
+
+extern volatile sig_atomic_t worker_stop;
+
+struct in_ctx {
+	struct ferryd *d;
+	struct chan *c;
+	const struct mig_req *req;
+	int ev_fd;
+	int hook_called;
+	pid_t root;
+};
+
+static void send_reason(struct chan *c, uint32_t type, int code, const char *msg)
+{
+	struct ferry_err e = {{0}};
+	json_object *o = proto_new();
+	json_object_object_add(o, "reason", json_object_new_string(msg));
+	json_object_object_add(o, "code", json_object_new_int(code));
+	if (peer_send_json(c, type, o, &e) < 0)
+		log_debug("reply not delivered: %s", e.msg);
+	json_object_put(o);
+}
+
+static void send_simple(struct chan *c, uint32_t type, pid_t pid)
+{
+	struct ferry_err e = {{0}};
+	json_object *o = proto_new();
+	if (pid)
+		json_object_object_add(o, "pid", json_object_new_int(pid));
+	if (peer_send_json(c, type, o, &e) < 0)
+		log_debug("message %#x not delivered: %s", type, e.msg);
+	json_object_put(o);
+}
+
+static void outcome(struct in_ctx *x, const char *state)
+{
+	json_object *ev = proto_new();
+	json_object_object_add(ev, "ev", json_object_new_string("outcome"));
+	json_object_object_add(ev, "mig", json_object_new_string(x->req->mig));
+	json_object_object_add(ev, "state", json_object_new_string(state));
+	worker_event(x->ev_fd, ev);
+}
+
+/* The reason to refuse, or NULL to accept. */
+static const char *check_request(struct ferryd *d, const struct mig_req *m, char *buf, size_t n)
+{
+	if (!d->cfg.accept)
+		return "this node does not accept migrations (accept = no)";
+	if (m->xcr0 != d->xcr0 || m->xstate_size != d->xstate_size) {
+		snprintf(buf, n, "CPU state differs: xcr0 %#llx/%u bytes here, %#llx/%u there",
+			 (unsigned long long)d->xcr0, d->xstate_size, (unsigned long long)m->xcr0,
+			 m->xstate_size);
+		return buf;
+	}
+	if (m->vdso_fp != d->vdso_fp)
+		return "the kernel's vDSO layout differs (vDSO proxying is not supported yet)";
+	uint64_t need = m->mem_bytes + m->mem_bytes / 8 + (16 << 20), avail = host_mem_available();
+	if (need > avail || (d->cfg.max_image_bytes && m->mem_bytes > d->cfg.max_image_bytes)) {
+		snprintf(buf, n, "not enough memory: %llu MiB needed, %llu MiB available",
+			 (unsigned long long)(need >> 20), (unsigned long long)(avail >> 20));
+		return buf;
+	}
+	if (kill(m->pid, 0) == 0 || errno != ESRCH) {
+		snprintf(buf, n, "pid %d is in use on %s", m->pid, d->cfg.name);
+		return buf;
+	}
+	if (fault_at("dst-refuse"))
+		return "refused by fault injection (dst-refuse)";
+	return NULL;
+}
+
+/* Receive PM_DATA until PM_DATA_END into a memfd; returns its size or -errno. */
+static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
+{
+	uint64_t limit = host_mem_available(), total = 0, nchunks = 0;
+	if (x->d->cfg.max_image_bytes && x->d->cfg.max_image_bytes < limit)
+		limit = x->d->cfg.max_image_bytes;
+	char *raw = malloc(PROTO_DATA_CHUNK);
+	if (!raw)
+		return -ENOMEM;
+	for (;;) {
+		uint32_t type;
+		void *buf;
+		size_t len;
+		int r = chan_recv(x->c, &type, &buf, &len, e);
+		if (r < 0 || worker_stop) {
+			free(raw);
+			return r < 0 ? r : -ECANCELED;
+		}
+		if (type != PM_DATA) {
+			free(raw);
+			free(buf);
+			return type == PM_DATA_END ? (ssize_t)total
+			       : type == PM_ABORT
+				       ? err_set(e, -ECANCELED, "the source aborted")
+				       : err_set(e, -EPROTO, "unexpected message %#x", type);
+		}
+		const void *data = buf;
+		if (x->req->compress == COMPRESS_ZSTD) {
+			size_t n = ZSTD_decompress(raw, PROTO_DATA_CHUNK, buf, len);
+			if (ZSTD_isError(n)) {
+				free(buf);
+				free(raw);
+				return err_set(e, -EBADMSG, "bad zstd chunk: %s",
+					       ZSTD_getErrorName(n));
+			}
+			data = raw;
+			len = n;
+		}
+		total += len;
+		if (total > limit) {
+			free(buf);
+			free(raw);
+			return err_set(e, -ENOMEM, "image over %llu MiB: not enough memory on %s",
+				       (unsigned long long)(limit >> 20), x->d->cfg.name);
+		}
+		ssize_t w = write(memfd, data, len);
+		free(buf);
+		if (w != (ssize_t)len) {
+			free(raw);
+			return err_set(e, -ENOMEM, "cannot hold the image in memory: %m");
+		}
+		if (++nchunks == 1 && fault_at("dst-stream"))
+			_exit(3); /* the destination dies mid-transfer */
+		if (nchunks == 1 && fault_at("dst-stall"))
+			sleep(5); /* a test kills the destination meanwhile */
+	}
+}
+
+static int before_resume(void *userdata)
+{
+	struct in_ctx *x = userdata;
+	struct ferry_err e = {{0}};
+	json_object *o = NULL;
+	uint32_t type;
+	x->hook_called = 1;
+	send_simple(x->c, PM_REBUILT, x->req->pid);
+	if (fault_at("dst-rebuilt")) {
+		chan_close(x->c); /* the connection is cut after "rebuilt" */
+		x->c = NULL;
+		outcome(x, "aborted");
+		return 1;
+	}
+	int r = peer_recv_json(x->c, &type, &o, &e);
+	json_object_put(o);
+	if (r < 0 || type != PM_COMMIT || worker_stop) {
+		log_warn("migration %s: no commit from %s (%s): discarding the copy", x->req->mig,
+			 x->req->from, r < 0 ? e.msg : "unexpected message");
+		outcome(x, "aborted");
+		return 1;
+	}
+	outcome(x, "resumed");
+	return 0;
+}
+
+static void announce(struct in_ctx *x, pid_t pid)
+{
+	json_object *ev = proto_new();
+	json_object_object_add(ev, "ev", json_object_new_string("arrived"));
+	json_object_object_add(ev, "pid", json_object_new_int(pid));
+	json_object_object_add(ev, "cmd", json_object_new_string(x->req->cmd));
+	if (!x->req->clone) { /* a clone is a new process whose home is here */
+		json_object_object_add(ev, "id", json_object_new_string(x->req->id));
+		json_object_object_add(ev, "since", json_object_new_int64(x->req->since));
+	}
+	worker_event(x->ev_fd, ev);
+}
+
+void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int ev_fd)
+{
+	struct in_ctx x = {.d = d, .c = c, .req = req, .ev_fd = ev_fd};
+	struct ferry_err e = {{0}};
+	char why[256];
+	const char *refuse = check_request(d, req, why, sizeof(why));
+	if (refuse) {
+		log_info("refusing %s of pid %d from %s: %s", req->mig, req->pid, req->from,
+			 refuse);
+		send_reason(c, PM_REFUSE, EXDEV, refuse);
+		_exit(0);
+	}
+	send_simple(c, PM_ACCEPT, 0);
+	if (req->dry_run)
+		_exit(0);
+	int memfd = memfd_create("ferry-image", MFD_CLOEXEC);
+	ssize_t len = memfd < 0 ? neg_errno() : receive_image(&x, memfd, &e);
+	if (len < 0) {
+		log_warn("migration %s from %s: %s", req->mig, req->from, e.msg);
+		send_reason(c, PM_FAILED, (int)-len, e.msg[0] ? e.msg : strerror((int)-len));
+		outcome(&x, "aborted");
+		_exit(1);
+	}
+	void *img = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, memfd, 0) : MAP_FAILED;
+	if (img == MAP_FAILED) {
+		send_reason(c, PM_FAILED, ENOMEM, "cannot map the received image");
+		outcome(&x, "aborted");
+		_exit(1);
+	}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	struct restore_opts o = {
+		.image_buf = img, .image_len = len, .before_resume = before_resume, .userdata = &x};
+	struct restore_stats st;
+	int r = fault_at("dst-restore") ? err_set(&e, -EIO, "restore failed by fault injection")
+					: restore_tree(&o, &st, &e);
+	if (r < 0) {
+		log_warn("migration %s of pid %d from %s: %s", req->mig, req->pid, req->from,
+			 e.msg);
+		if (!x.hook_called) {
+			send_reason(c, PM_FAILED, -r, e.msg);
+			outcome(&x, "aborted");
+		}
+		_exit(1);
+	}
+	announce(&x, st.root_pid);
+	if (!fault_at("dst-resumed"))
+		send_simple(c, PM_RESUMED, st.root_pid);
+	log_info("migration %s: pid %d from %s runs here (%.1f MiB, restore %.1f ms)", req->mig,
+		 st.root_pid, req->from, st.image_bytes / 1048576.0, st.total_ns / 1e6);
+	_exit(0);
+}

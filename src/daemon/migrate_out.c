@@ -1,0 +1,320 @@
+/* SPDX-License-Identifier: MIT */
+/* Source side of a migration (or clone), run in a worker: negotiate with the destination,
+ * freeze and dump the tree into a pipe while a thread forwards the stream over the channel,
+ * then — still frozen — wait for the destination's "rebuilt", commit, and only once the
+ * destination runs its copy let the engine kill ours. Any failure before that thaws the tree. */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "common/vdso.h"
+#include "daemon/daemon.h"
+#include "dump/dump.h"
+
+extern volatile sig_atomic_t worker_stop;
+
+struct out_ctx {
+	struct ferryd *d;
+	const struct ctl_req *q;
+	struct chan *c;
+	int ev_fd;
+	int pipe_rd, pipe_wr;
+	pthread_t fwd;
+	int fwd_running, fwd_err;
+	struct ferry_err fwd_e;
+	uint64_t raw_bytes, wire_bytes;
+	struct mig_req req;
+	int dest_failed; /* the destination already said why it failed */
+	pid_t dest_pid;
+	uint64_t frozen_at, first_byte_ns, commit_ns;
+	struct ferry_err e;
+};
+
+static int fill_all(int fd, char *buf, size_t size)
+{
+	size_t got = 0;
+	while (got < size) {
+		ssize_t n = read(fd, buf + got, size - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return neg_errno();
+		if (n == 0)
+			break;
+		got += n;
+	}
+	return (int)got;
+}
+
+static void *forward_stream(void *arg)
+{
+	struct out_ctx *x = arg;
+	size_t bound = ZSTD_compressBound(PROTO_DATA_CHUNK);
+	char *buf = malloc(PROTO_DATA_CHUNK), *zbuf = x->req.compress ? malloc(bound) : NULL;
+	int r = (!buf || (x->req.compress && !zbuf)) ? -ENOMEM : 0;
+	while (r == 0) {
+		int n = fill_all(x->pipe_rd, buf, PROTO_DATA_CHUNK);
+		if (n <= 0) {
+			r = n;
+			break;
+		}
+		const void *out = buf;
+		size_t len = n;
+		if (zbuf) {
+			len = ZSTD_compress(zbuf, bound, buf, n, 1);
+			if (ZSTD_isError(len)) {
+				r = err_set(&x->fwd_e, -EIO, "zstd: %s", ZSTD_getErrorName(len));
+				break;
+			}
+			out = zbuf;
+		}
+		if (!x->raw_bytes)
+			x->first_byte_ns = mono_ns();
+		r = chan_send(x->c, PM_DATA, out, len, &x->fwd_e);
+		x->raw_bytes += n;
+		x->wire_bytes += len;
+	}
+	if (r == 0) {
+		json_object *o = proto_new();
+		json_object_object_add(o, "bytes", json_object_new_int64(x->raw_bytes));
+		r = peer_send_json(x->c, PM_DATA_END, o, &x->fwd_e);
+		json_object_put(o);
+	}
+	/* On failure the dump sees EPIPE on its next write and unwinds (thaws the tree). */
+	close(x->pipe_rd);
+	x->pipe_rd = -1;
+	x->fwd_err = r;
+	free(buf);
+	free(zbuf);
+	return NULL;
+}
+
+static int join_forwarder(struct out_ctx *x)
+{
+	if (x->pipe_wr >= 0)
+		x->pipe_wr = safe_close(x->pipe_wr);
+	if (x->fwd_running)
+		pthread_join(x->fwd, NULL);
+	x->fwd_running = 0;
+	if (x->fwd_err < 0)
+		return err_set(&x->e, x->fwd_err, "sending the image: %s", x->fwd_e.msg);
+	return 0;
+}
+
+/* After PM_COMMIT the destination decides; if its answer is lost, ask it again. */
+static int ask_outcome(struct out_ctx *x)
+{
+	uint64_t deadline = mono_ns() + (uint64_t)x->d->cfg.timeout_ms * 1000000ULL;
+	while (mono_ns() < deadline) {
+		json_object *q = proto_new(), *r = NULL;
+		struct ferry_err e = {{0}};
+		char state[16] = "";
+		json_object_object_add(q, "mig", json_object_new_string(x->req.mig));
+		int k = peer_call(x->d, x->q->to, PM_STATUS_REQ, q, &r, &e);
+		if (k == 0 && proto_str(r, "state", state, sizeof(state), 1, &e) < 0)
+			state[0] = 0;
+		json_object_put(q);
+		json_object_put(r);
+		if (!strcmp(state, "resumed"))
+			return 0;
+		if (!strcmp(state, "aborted"))
+			return -ECANCELED;
+		log_info("migration %s: outcome not known yet (%s)", x->req.mig,
+			 k < 0 ? e.msg : state);
+		struct timespec t = {0, 100000000};
+		nanosleep(&t, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+/* Called by the engine with the tree frozen and the image complete: 0 = commit, else thaw. */
+static int before_release(void *userdata)
+{
+	struct out_ctx *x = userdata;
+	json_object *o = NULL;
+	uint32_t type;
+	int r = join_forwarder(x);
+	if (r < 0)
+		return 1;
+	if (fault_at("src-before-commit") || worker_stop)
+		return err_set(&x->e, -ECANCELED, "cancelled before commit"), 1;
+	r = peer_recv_json(x->c, &type, &o, &x->e);
+	if (r < 0 || type != PM_REBUILT) {
+		x->dest_failed = r < 0 && type == PM_FAILED;
+		json_object_put(o);
+		err_set(&x->e, r < 0 ? r : -EPROTO, "no 'rebuilt' from %s", x->q->to);
+		return 1;
+	}
+	json_object_put(o);
+	o = proto_new();
+	x->commit_ns = mono_ns();
+	r = peer_send_json(x->c, PM_COMMIT, o, &x->e);
+	json_object_put(o);
+	o = NULL;
+	if (r == 0)
+		r = peer_recv_json(x->c, &type, &o, &x->e);
+	if (r == 0 && type == PM_RESUMED) {
+		int64_t pid;
+		if (proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &x->e) == 0)
+			x->dest_pid = (pid_t)pid;
+	} else {
+		log_warn("migration %s: commit not confirmed (%s), asking %s", x->req.mig, x->e.msg,
+			 x->q->to);
+		r = ask_outcome(x);
+		if (r < 0) {
+			json_object_put(o);
+			return err_set(&x->e, r, "%s did not confirm the commit", x->q->to), 1;
+		}
+		x->e.msg[0] = 0;
+	}
+	json_object_put(o);
+	if (!x->q->dry_run && x->q->cmd == CTL_MIGRATE) {
+		json_object *ev = proto_new();
+		json_object_object_add(ev, "ev", json_object_new_string("leaving"));
+		json_object_object_add(ev, "pid", json_object_new_int(x->req.pid));
+		worker_event(x->ev_fd, ev);
+	}
+	return 0;
+}
+
+static int negotiate(struct out_ctx *x, const struct local_proc *lp)
+{
+	struct ferryd *d = x->d;
+	struct mig_req *m = &x->req;
+	json_object *o;
+	uint32_t type;
+	random_hex(m->mig, 16);
+	snprintf(m->id, sizeof(m->id), "%s", lp->id);
+	snprintf(m->from, sizeof(m->from), "%s", d->cfg.name);
+	snprintf(m->cmd, sizeof(m->cmd), "%s", lp->cmd);
+	m->pid = x->q->pid;
+	if (proc_owner_uid(m->pid, &m->uid) < 0)
+		return err_set(&x->e, -ESRCH, "no process %d on this node", m->pid);
+	m->xcr0 = d->xcr0;
+	m->xstate_size = d->xstate_size;
+	m->vdso_fp = d->vdso_fp;
+	m->mem_bytes = proc_rss_bytes(m->pid);
+	m->since = lp->since;
+	m->dry_run = x->q->dry_run;
+	m->clone = x->q->cmd == CTL_CLONE;
+	m->compress = x->q->compress;
+	int r = peer_connect(d, x->q->to, &x->c, &x->e);
+	if (r < 0)
+		return r;
+	o = mig_req_json(m);
+	r = peer_send_json(x->c, PM_MIGRATE_REQ, o, &x->e);
+	json_object_put(o);
+	if (r < 0)
+		return r;
+	o = NULL;
+	r = peer_recv_json(x->c, &type, &o, &x->e);
+	json_object_put(o);
+	if (r < 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", x->e.msg);
+		x->e.msg[0] = 0;
+		return err_set(&x->e, r == -ETIMEDOUT || r == -ECONNRESET ? r : -EXDEV,
+			       "%s refused: %s", x->q->to, why);
+	}
+	if (type != PM_ACCEPT)
+		return err_set(&x->e, -EPROTO, "%s answered %#x instead of accept/refuse", x->q->to,
+			       type);
+	return 0;
+}
+
+static void send_abort(struct out_ctx *x, const char *why)
+{
+	struct ferry_err e = {{0}};
+	json_object *o = proto_new();
+	json_object_object_add(o, "reason", json_object_new_string(why));
+	if (peer_send_json(x->c, PM_ABORT, o, &e) < 0)
+		log_debug("abort not delivered: %s", e.msg);
+	json_object_put(o);
+}
+
+static int start_forwarder(struct out_ctx *x)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		return neg_errno();
+	fcntl(p[1], F_SETPIPE_SZ, PROTO_DATA_CHUNK);
+	x->pipe_rd = p[0];
+	x->pipe_wr = p[1];
+	int r = pthread_create(&x->fwd, NULL, forward_stream, x);
+	if (r)
+		return -r;
+	x->fwd_running = 1;
+	return 0;
+}
+
+static void report(struct out_ctx *x, int client_fd, const struct dump_stats *st, uint64_t t0)
+{
+	json_object *o = proto_new();
+	json_object_object_add(o, "node", json_object_new_string(x->q->to));
+	json_object_object_add(o, "id", json_object_new_string(x->req.id));
+	json_object_object_add(o, "pid",
+			       json_object_new_int(x->dest_pid ? x->dest_pid : x->req.pid));
+	json_object_object_add(o, "dry_run", json_object_new_boolean(x->q->dry_run));
+	if (st) {
+		json_object_object_add(o, "image_bytes", json_object_new_int64(st->image_bytes));
+		json_object_object_add(o, "wire_bytes", json_object_new_int64(x->wire_bytes));
+		json_object_object_add(o, "frozen_ms", json_object_new_double(st->frozen_ns / 1e6));
+		json_object_object_add(o, "commit_ms",
+				       json_object_new_double((mono_ns() - x->commit_ns) / 1e6));
+	}
+	json_object_object_add(o, "total_ms", json_object_new_double((mono_ns() - t0) / 1e6));
+	json_object_object_add(o, "ok", json_object_new_boolean(1));
+	if (frame_write(client_fd, o) < 0)
+		log_warn("control client went away before the reply");
+	json_object_put(o);
+}
+
+void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_proc *lp,
+		 int client_fd, int ev_fd)
+{
+	struct out_ctx x = {.d = d, .q = q, .ev_fd = ev_fd, .pipe_rd = -1, .pipe_wr = -1};
+	struct dump_stats st;
+	uint64_t t0 = mono_ns();
+	const char *verb = q->cmd == CTL_CLONE ? "clone" : "migration";
+	signal(SIGPIPE, SIG_IGN);
+	int r = negotiate(&x, lp);
+	if (r == 0 && q->dry_run) {
+		send_abort(&x, "dry run");
+		report(&x, client_fd, NULL, t0);
+		chan_close(x.c);
+		_exit(0);
+	}
+	if (r == 0)
+		r = start_forwarder(&x);
+	if (r == 0) {
+		log_info("%s of pid %d (%s) to %s: %s", verb, q->pid, lp->id, q->to, x.req.mig);
+		struct dump_opts o = {.pid = q->pid,
+				      .out_fd = x.pipe_wr,
+				      .leave_running = q->cmd == CTL_CLONE,
+				      .before_release = before_release,
+				      .userdata = &x};
+		r = dump_tree(&o, &st, &x.e);
+		int j = join_forwarder(&x);
+		if (r == 0)
+			r = j;
+	}
+	if (r < 0) {
+		if (x.c && !x.dest_failed)
+			send_abort(&x, x.e.msg[0] ? x.e.msg : strerror(-r));
+		char msg[700];
+		snprintf(msg, sizeof(msg), "%s of pid %d to %s failed, it continues on %s: %s",
+			 verb, q->pid, q->to, d->cfg.name, x.e.msg[0] ? x.e.msg : strerror(-r));
+		log_warn("%s", msg);
+		reply_error(client_fd, -r, msg);
+		chan_close(x.c);
+		_exit(1);
+	}
+	log_info("%s of pid %d to %s done: %.1f MiB, frozen %.1f ms", verb, q->pid, q->to,
+		 st.image_bytes / 1048576.0, st.frozen_ns / 1e6);
+	report(&x, client_fd, &st, t0);
+	chan_close(x.c);
+	_exit(0);
+}
