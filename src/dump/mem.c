@@ -137,17 +137,24 @@ static void maybe_progress(struct dump_ctx *c)
 	c->o->progress(&pr, c->o->userdata);
 }
 
-/* Write one run of present pages [addr, addr + npages) in chunks of at most DUMP_BUF. */
+/* Write one run of present pages [addr, addr + npages), reading each chunk straight into a
+ * buffer of the image writer, whose thread writes it while the next chunk is read. */
 static int write_run(struct dump_ctx *c, pid_t pid, uint64_t addr, uint64_t npages)
 {
 	while (npages) {
-		uint64_t n = npages < DUMP_BUF / IMG_PAGE ? npages : DUMP_BUF / IMG_PAGE;
-		int r = remote_read(pid, addr, c->buf, n * IMG_PAGE);
+		uint64_t n = npages < IMG_WRITER_PAGE_BUF / IMG_PAGE
+				     ? npages
+				     : IMG_WRITER_PAGE_BUF / IMG_PAGE;
+		uint8_t *buf;
+		int r = img_writer_page_buf(c->w, &buf);
+		if (r < 0)
+			return err_set(c->e, r, "writing the image: %s", strerror(-r));
+		r = remote_read(pid, addr, buf, n * IMG_PAGE);
 		if (r < 0)
 			return err_set(c->e, r, "pid %d: cannot read memory at %#lx: %s", pid,
 				       (unsigned long)addr, strerror(-r));
 		struct img_pages h = {.pid = pid, .vaddr = addr, .npages = n};
-		r = img_writer_add(c->w, REC_PAGES, &h, sizeof(h), c->buf, n * IMG_PAGE);
+		r = img_writer_add_pages(c->w, &h, buf, n * IMG_PAGE);
 		if (r < 0)
 			return err_set(c->e, r, "writing the image: %s", strerror(-r));
 		c->page_bytes += n * IMG_PAGE;

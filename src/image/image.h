@@ -30,6 +30,15 @@ int img_writer_add(struct img_writer *w, uint32_t type, const void *head, size_t
 /* Append REC_END, flush, fsync, and for a directory rename the partial file to IMG_FILE_NAME
  * and fsync the directory. Returns the sticky error if any earlier write failed. */
 int img_writer_commit(struct img_writer *w, struct ferry_err *e) MUST_CHECK;
+/* Page records written by a background thread, so the caller can read the next pages while
+ * the previous ones are written: get a buffer of IMG_WRITER_PAGE_BUF bytes (waits for a free
+ * one), fill it, hand it over with img_writer_add_pages (checksummed there, while the data is
+ * still in cache). The buffer belongs to the writer again after that call. Records keep the
+ * stream order of every img_writer_add* call. */
+#define IMG_WRITER_PAGE_BUF (4UL << 20)
+int img_writer_page_buf(struct img_writer *w, uint8_t **ret) MUST_CHECK;
+int img_writer_add_pages(struct img_writer *w, const struct img_pages *head, uint8_t *buf,
+			 size_t dlen) MUST_CHECK;
 /* Bytes written so far (header included). */
 uint64_t img_writer_bytes(const struct img_writer *w);
 /* Free the writer; if not committed, remove the partial file (and DIR if the writer made it). */

@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /* Image loader: walks every record of an image with full bounds checks, verifies checksums and
  * fields (validate.c), builds the in-memory model and then checks the cross-record rules, so
- * restore only ever sees a consistent image. Non-logging. Page data is not copied: runs point
+ * restore only ever sees a consistent image. Checksums of big page records are verified once
+ * the walk is done, by two threads (they are most of the loading time). Non-logging. Page data is not copied: runs point
  * into the caller's buffer or the read-only mapping of DIR/image.ferry. */
 #include "image/image.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <xxhash.h>
+
+#define DEFER_MIN   (1UL << 20)  /* page records this large are checksummed after the walk */
+#define THREADS_MIN (32UL << 20) /* deferred bytes that make a second checksum thread worth it */
+
+/* A record whose checksum is verified after the walk, by two threads when there is much. */
+struct deferred {
+	size_t off; /* of the record header */
+	const uint8_t *p;
+	uint64_t len, csum;
+};
 
 /* u32 id -> index, open addressing; ids are never 0 (validate.c), so 0 marks a free slot.
  * Lookups stay O(1) so a hostile image with many small records cannot make loading quadratic. */
@@ -36,6 +49,11 @@ struct loader {
 	struct idmap pids;   /* pid -> index in m->procs */
 	struct idmap tids;   /* tid -> index in its process's threads */
 	struct idmap shmids; /* shm id -> index in m->shms */
+	struct deferred *dfr;
+	size_t ndfr;
+	uint64_t dfr_bytes;
+	atomic_size_t dfr_next;
+	atomic_size_t dfr_bad; /* lowest index that failed, or SIZE_MAX */
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(struct loader *l, const char *fmt, ...)
@@ -562,8 +580,14 @@ static int one_record(struct loader *l, size_t *off)
 	if (r < 0)
 		return r;
 	const uint8_t *p = l->buf + *off + sizeof(h);
-	if (XXH64(p, h.len, 0) != h.csum)
+	if (h.type == REC_PAGES && h.len >= DEFER_MIN) {
+		if (grow((void **)&l->dfr, l->ndfr, sizeof(*l->dfr)) < 0)
+			return err_set(l->e, -ENOMEM, "image: out of memory");
+		l->dfr[l->ndfr++] = (struct deferred){*off, p, h.len, h.csum};
+		l->dfr_bytes += h.len;
+	} else if (XXH64(p, h.len, 0) != h.csum) {
 		return bad(l, "%s at offset %zu: checksum mismatch", img_record_name(h.type), *off);
+	}
 	r = img_record_validate(h.type, p, h.len, l->e);
 	if (r < 0)
 		return r;
@@ -574,6 +598,39 @@ static int one_record(struct loader *l, size_t *off)
 	l->last_type = h.type == REC_FILE_DATA ? REC_FILE : h.type;
 	*off += sizeof(h) + h.len;
 	l->nrecords++;
+	return 0;
+}
+
+static void *verify_worker(void *arg)
+{
+	struct loader *l = arg;
+	for (;;) {
+		size_t i = atomic_fetch_add(&l->dfr_next, 1);
+		if (i >= l->ndfr)
+			return NULL;
+		if (XXH64(l->dfr[i].p, l->dfr[i].len, 0) == l->dfr[i].csum)
+			continue;
+		size_t cur = atomic_load(&l->dfr_bad);
+		while (i < cur && !atomic_compare_exchange_weak(&l->dfr_bad, &cur, i))
+			;
+	}
+}
+
+/* Checksums of the big page records, deferred by the walk so that two threads share them. */
+static int verify_deferred(struct loader *l)
+{
+	pthread_t t;
+	int helper = l->dfr_bytes >= THREADS_MIN && pthread_create(&t, NULL, verify_worker, l) == 0;
+
+	atomic_store(&l->dfr_next, 0);
+	atomic_store(&l->dfr_bad, SIZE_MAX);
+	verify_worker(l);
+	if (helper)
+		pthread_join(t, NULL);
+	size_t b = atomic_load(&l->dfr_bad);
+	if (b != SIZE_MAX)
+		return bad(l, "%s at offset %zu: checksum mismatch", img_record_name(REC_PAGES),
+			   l->dfr[b].off);
 	return 0;
 }
 
@@ -588,7 +645,7 @@ static int walk(struct loader *l)
 	}
 	if (off != l->len)
 		return bad(l, "%zu bytes of trailing data after REC_END", l->len - off);
-	return 0;
+	return verify_deferred(l);
 }
 
 /* ---- cross-record checks, after every record is in ---- */
@@ -804,6 +861,7 @@ int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct fer
 	idmap_free(&l.pids);
 	idmap_free(&l.tids);
 	idmap_free(&l.shmids);
+	free(l.dfr);
 	if (r < 0) {
 		img_model_free(m);
 		return r;

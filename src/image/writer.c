@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /* Image stream writer: header + checksummed records into a buffered fd, with a directory backend
  * that is atomic (write a partial file, fsync, rename, fsync the directory) so a crash never
- * leaves a corrupt image under IMG_FILE_NAME. Non-logging; errors are sticky (Redis rio). */
+ * leaves a corrupt image under IMG_FILE_NAME. Non-logging; errors are sticky (Redis rio).
+ * Page records can go through a ring of slots written by a background thread, so that reading
+ * the next pages (and checksumming them while they are still in cache) overlaps with writing. */
 #include "image/image.h"
 
 #include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -15,6 +18,29 @@
 
 #define WBUF_SIZE    (1UL << 20)
 #define PASS_THROUGH (256UL << 10) /* chunks this large skip the buffer (page records) */
+#define NSLOTS	     4
+#define SLOT_PREFIX  (64UL << 10) /* buffered metadata + record header ahead of the pages */
+
+/* One page record on its way to the fd: prefix bytes, then data (dlen bytes). */
+struct slot {
+	uint8_t *prefix;
+	size_t plen;
+	uint8_t *data;
+	size_t dlen;
+	int full;
+};
+
+/* The background writer: slots are filled in order by the caller and written in order by the
+ * thread; head is the next slot to fill, tail the next to write. */
+struct wring {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct slot slots[NSLOTS];
+	size_t head, tail, nfull;
+	int stop;
+	int err; /* first write failure of the thread */
+};
 
 struct img_writer {
 	int fd;
@@ -30,6 +56,7 @@ struct img_writer {
 	uint64_t bytes;
 	uint64_t nrecords;
 	uint64_t page_bytes;
+	struct wring *ring; /* started by the first img_writer_page_buf */
 };
 
 /* Record the first failure; later calls return it at once. */
@@ -86,11 +113,16 @@ static int writev_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-/* Write the buffer followed by p (n bytes, may be 0) in one writev. */
+static int ring_drain(struct img_writer *w);
+
+/* Write the buffer followed by p (n bytes, may be 0) in one writev, after the ring's records. */
 static int flush_with(struct img_writer *w, const void *p, size_t n)
 {
 	struct iovec iov[2] = {{w->buf, w->blen}, {(void *)p, n}};
-	int r = writev_all(w->fd, iov, n ? 2 : 1);
+	int r = ring_drain(w);
+	if (r < 0)
+		return r;
+	r = writev_all(w->fd, iov, n ? 2 : 1);
 
 	if (r < 0)
 		return fail(w, r, "writing the image: %s", strerror(-r));
@@ -280,6 +312,171 @@ int img_writer_add(struct img_writer *w, uint32_t type, const void *head, size_t
 	return add_record(w, type, head, hlen, data, dlen);
 }
 
+/* ---- page records through the background writer ---- */
+
+static void *ring_thread(void *arg)
+{
+	struct img_writer *w = arg;
+	struct wring *q = w->ring;
+
+	pthread_mutex_lock(&q->lock);
+	for (;;) {
+		while (!q->nfull && !q->stop)
+			pthread_cond_wait(&q->cond, &q->lock);
+		if (!q->nfull)
+			break;
+		struct slot *s = &q->slots[q->tail];
+		pthread_mutex_unlock(&q->lock);
+		struct iovec iov[2] = {{s->prefix, s->plen}, {s->data, s->dlen}};
+		int r = q->err ? 0 : writev_all(w->fd, iov, 2);
+		pthread_mutex_lock(&q->lock);
+		if (r < 0 && !q->err)
+			q->err = r;
+		s->full = 0;
+		q->tail = (q->tail + 1) % NSLOTS;
+		q->nfull--;
+		pthread_cond_broadcast(&q->cond);
+	}
+	pthread_mutex_unlock(&q->lock);
+	return NULL;
+}
+
+static void ring_free(struct wring *q)
+{
+	if (!q)
+		return;
+	for (size_t i = 0; i < NSLOTS; i++) {
+		free(q->slots[i].prefix);
+		free(q->slots[i].data);
+	}
+	free(q);
+}
+
+static int ring_start(struct img_writer *w)
+{
+	struct wring *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	for (size_t i = 0; i < NSLOTS; i++) {
+		q->slots[i].prefix = malloc(SLOT_PREFIX);
+		q->slots[i].data = malloc(IMG_WRITER_PAGE_BUF);
+		if (!q->slots[i].prefix || !q->slots[i].data) {
+			ring_free(q);
+			return -ENOMEM;
+		}
+	}
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	w->ring = q;
+	int r = pthread_create(&q->thread, NULL, ring_thread, w);
+	if (r) {
+		w->ring = NULL;
+		ring_free(q);
+		return -r;
+	}
+	return 0;
+}
+
+/* Wait until the thread has written every full slot (n == 0) or until the head slot is free
+ * (n == NSLOTS - 1 full at most); then report its write failure, if any, as ours. */
+static int ring_wait(struct img_writer *w, size_t max_full)
+{
+	struct wring *q = w->ring;
+	if (!q)
+		return 0;
+	pthread_mutex_lock(&q->lock);
+	while (q->nfull > max_full)
+		pthread_cond_wait(&q->cond, &q->lock);
+	int r = q->err;
+	pthread_mutex_unlock(&q->lock);
+	return r < 0 ? fail(w, r, "writing the image: %s", strerror(-r)) : 0;
+}
+
+static int ring_drain(struct img_writer *w)
+{
+	return ring_wait(w, 0);
+}
+
+/* Stop and join the thread: after writing what is queued, or (discard) dropping it. */
+static void ring_stop(struct img_writer *w, int discard)
+{
+	struct wring *q = w->ring;
+	if (!q)
+		return;
+	pthread_mutex_lock(&q->lock);
+	if (discard && !q->err)
+		q->err = -ECANCELED;
+	q->stop = 1;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	pthread_join(q->thread, NULL);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	ring_free(q);
+	w->ring = NULL;
+}
+
+int img_writer_page_buf(struct img_writer *w, uint8_t **ret)
+{
+	if (w->err)
+		return w->err;
+	if (!w->ring) {
+		int r = ring_start(w);
+		if (r < 0)
+			return fail(w, r, "image writer: cannot start the writer thread: %s",
+				    strerror(-r));
+	}
+	int r = ring_wait(w, NSLOTS - 1);
+	if (r < 0)
+		return r;
+	*ret = w->ring->slots[w->ring->head].data;
+	return 0;
+}
+
+int img_writer_add_pages(struct img_writer *w, const struct img_pages *head, uint8_t *buf,
+			 size_t dlen)
+{
+	struct wring *q = w->ring;
+	size_t hlen = sizeof(*head);
+
+	if (w->err)
+		return w->err;
+	if (!q || buf != q->slots[q->head].data || dlen > IMG_WRITER_PAGE_BUF)
+		return fail(w, -EINVAL, "image writer: page buffer not from img_writer_page_buf");
+	int r = add_checked(w, REC_PAGES, hlen + dlen);
+	if (r < 0)
+		return r;
+	/* Metadata buffered so far goes first: in the slot's prefix if it fits. */
+	if (w->blen + sizeof(struct img_rec_hdr) + hlen > SLOT_PREFIX &&
+	    (r = flush_with(w, NULL, 0)) < 0)
+		return r;
+
+	XXH64_reset(w->xxh, 0);
+	XXH64_update(w->xxh, head, hlen);
+	XXH64_update(w->xxh, buf, dlen);
+	struct img_rec_hdr h = {
+		.type = REC_PAGES, .len = hlen + dlen, .csum = XXH64_digest(w->xxh)};
+
+	struct slot *s = &q->slots[q->head];
+	memcpy(s->prefix, w->buf, w->blen);
+	memcpy(s->prefix + w->blen, &h, sizeof(h));
+	memcpy(s->prefix + w->blen + sizeof(h), head, hlen);
+	s->plen = w->blen + sizeof(h) + hlen;
+	s->dlen = dlen;
+	w->bytes += sizeof(h) + hlen + dlen;
+	w->blen = 0;
+	w->nrecords++;
+	w->page_bytes += dlen;
+
+	pthread_mutex_lock(&q->lock);
+	s->full = 1;
+	q->head = (q->head + 1) % NSLOTS;
+	q->nfull++;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	return 0;
+}
+
 static int sync_fd(struct img_writer *w)
 {
 	struct stat st;
@@ -313,6 +510,7 @@ int img_writer_commit(struct img_writer *w, struct ferry_err *e)
 	int r = add_record(w, REC_END, &end, sizeof(end), NULL, 0);
 	if (r == 0)
 		r = flush_with(w, NULL, 0);
+	ring_stop(w, r < 0);
 	if (r == 0)
 		r = sync_fd(w);
 	if (r == 0 && w->dirfd >= 0)
@@ -332,6 +530,7 @@ void img_writer_free(struct img_writer *w)
 {
 	if (!w)
 		return;
+	ring_stop(w, !w->committed);
 	if (w->dirfd >= 0) {
 		safe_close(w->fd);
 		if (!w->committed)

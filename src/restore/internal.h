@@ -75,6 +75,9 @@ int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void
 		size_t len) MUST_CHECK;
 int layout_restore(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
 
+/* pagefill.c: copy the image's pages into the VMAs layout.c mapped */
+int pages_fill(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
+
 /* task.c: threads, signals, attributes, credentials, final registers */
 int task_restore(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
 int task_finish(struct restore_ctx *c, struct rproc *p) MUST_CHECK;

@@ -2,7 +2,7 @@
 /* Address-space rebuild of one seized seed, done from outside with remote syscalls through the
  * seed's scratch area: drop the seed's own mappings, move the vDSO block to its dumped address
  * (KERNEL-FACTS.md §10: glibc caches vDSO pointers), map every image VMA, copy the dumped pages
- * in with process_vm_writev, apply protections and madvise flags, and set the mm fields with
+ * in (pagefill.c), apply protections and madvise flags, and set the mm fields with
  * PR_SET_MM_MAP (exe_fd works now that the old executable is unmapped, §9). */
 #include <fcntl.h>
 #include <linux/prctl.h>
@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 
 #include "common/proc.h"
 #include "common/remote.h"
@@ -228,41 +227,6 @@ static int map_one(struct restore_ctx *c, struct rproc *p, size_t vi)
 	return 0;
 }
 
-/* Copy the dumped pages in, up to 1024 runs per process_vm_writev. */
-static int write_pages(struct restore_ctx *c, struct rproc *p)
-{
-	struct iovec loc[1024], rem[1024];
-	pid_t pid = p->m->p.pid;
-	size_t n = 0;
-	for (size_t i = 0; i <= p->m->nruns; i++) {
-		if (i < p->m->nruns) {
-			const struct img_page_run *run = &p->m->runs[i];
-			loc[n] = (struct iovec){(void *)run->data, run->npages * IMG_PAGE};
-			rem[n] = (struct iovec){(void *)run->vaddr, run->npages * IMG_PAGE};
-			n++;
-		}
-		if (n && (n == 1024 || i == p->m->nruns)) {
-			size_t want = 0;
-			for (size_t k = 0; k < n; k++)
-				want += loc[k].iov_len;
-			ssize_t got = process_vm_writev(pid, loc, n, rem, n, 0);
-			if (got != (ssize_t)want) {
-				/* Partial or failed (e.g. EFAULT): retry one by one with fallback. */
-				for (size_t k = 0; k < n; k++) {
-					int r = remote_write(pid, (uint64_t)rem[k].iov_base,
-							     loc[k].iov_base, loc[k].iov_len);
-					if (r < 0)
-						return err_set(c->e, r,
-							       "pid %u: cannot write memory at %p",
-							       pid, rem[k].iov_base);
-				}
-			}
-			n = 0;
-		}
-	}
-	return 0;
-}
-
 static int finish_vma(struct restore_ctx *c, struct rproc *p, size_t vi)
 {
 	const struct img_vma *v = &p->m->vmas[vi].v;
@@ -331,7 +295,7 @@ int layout_restore(struct restore_ctx *c, struct rproc *p)
 	for (size_t i = 0; i < p->m->nvmas; i++)
 		if ((r = map_one(c, p, i)) < 0)
 			return r;
-	if ((r = write_pages(c, p)) < 0)
+	if ((r = pages_fill(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nvmas; i++)
 		if ((r = finish_vma(c, p, i)) < 0)
