@@ -17,7 +17,8 @@
 #include "res/pipe.h"
 #include "restore/internal.h"
 
-#define PIPE_FLAGS_OK (O_ACCMODE | O_NONBLOCK | O_LARGEFILE)
+#define KERNEL_O_LARGEFILE 0100000 /* glibc defines O_LARGEFILE as 0 on x86-64 */
+#define PIPE_FLAGS_OK	   (O_ACCMODE | O_NONBLOCK | KERNEL_O_LARGEFILE)
 
 /* ---- dump ---- */
 
