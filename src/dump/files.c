@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 
 #include "dump/internal.h"
+#include "res/fdinfo.h"
 #include "res/res.h"
 
 static const char *mode_name(mode_t m)
@@ -29,21 +30,20 @@ static const char *mode_name(mode_t m)
 
 static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
 {
-	char path[96], info[8192], target[IMG_MAX_PATH];
+	char path[96], target[IMG_MAX_PATH];
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	ssize_t n = readlink(path, target, sizeof(target) - 1);
 	if (n < 0 || stat(path, &d->st) < 0)
 		return err_set(c->e, neg_errno(), "pid %d fd %d: cannot inspect: %m", pid, fd);
 	target[n] = 0;
-	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%d", pid, fd);
-	int r = proc_read_text(path, info, sizeof(info)) < 0 ? -EIO : 0;
+	/* any length: an epoll or inotify fd lists one line per registration */
+	int r = res_fdinfo_read(pid, fd, &d->fdinfo) < 0 ? -EIO : 0;
 	if (r == 0)
-		r = proc_fdinfo_parse(info, &d->pos, &d->flags);
+		r = proc_fdinfo_parse(d->fdinfo, &d->pos, &d->flags);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot read fdinfo", pid, fd);
 	d->path = strdup(target);
-	d->fdinfo = strdup(info);
-	return d->path && d->fdinfo ? 0 : -ENOMEM;
+	return d->path ? 0 : -ENOMEM;
 }
 
 /* Describe one fd and let its kind refuse what it cannot handle. */
