@@ -154,6 +154,7 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	unmap_scratches(&c);
 	if (r == 0)
 		r = img_writer_commit(c.w, e);
+	res_dump_done(&c, r < 0 || o->leave_running);
 	if (r == 0 && !o->leave_running)
 		kill_tree(&c);
 	else
