@@ -9,7 +9,8 @@
  * /run/ferry/netlock/<id> (devices, filter priority, ifb name, when it was taken) and named by its
  * id in the image's TCP/UDP records. The dump takes it before any socket is put in repair mode
  * and removes it if the dump fails or the tree is resumed (--leave-running); `ferry restore`
- * removes it once the connections are back (finish), or when the restore fails (cleanup).
+ * removes it as soon as every socket of the image is rebuilt and out of repair mode (before the
+ * processes are: the kernel runs the connections meanwhile), or when the restore fails.
  * Removal deletes the filters first (that ends the hold-back), then the ifb, the state file and
  * the clsact qdiscs it created if nothing else uses them. All netlink, no tc/ip processes: a
  * fork+exec of tc costs 20-50 ms here, more than the whole hold-back budget. */
@@ -523,8 +524,7 @@ uint64_t netlock_id(void)
 	return dl.held ? dl.st.id : 0;
 }
 
-/* Every fd was checked: take the lock before any socket is touched. */
-static int lock_check(struct dump_ctx *c)
+int netlock_take(struct dump_ctx *c)
 {
 	if (!dl.n || dl.held)
 		return 0;
@@ -593,9 +593,26 @@ static void release_all(struct restore_ctx *c)
 	}
 }
 
-/* After the file kinds' finish(): every connection is out of repair mode. */
-static int lock_finish(struct restore_ctx *c)
+static int is_net(const struct img_file_model *f)
 {
+	return f->f.kind == FILE_TCP || f->f.kind == FILE_UDP;
+}
+
+/* Files are opened in model order, at table_base + index (rfiles.c): when f is the last TCP/UDP
+ * file, every earlier one sits in the table already. Connections first leave repair mode, then
+ * the lock goes: the peers' next packets find complete sockets. */
+int netlock_opened(struct restore_ctx *c, const struct img_file_model *f, int fd)
+{
+	size_t idx = f - c->m->files;
+	for (size_t i = idx + 1; i < c->m->nfiles; i++)
+		if (is_net(&c->m->files[i]))
+			return 0;
+	for (size_t i = 0; i <= idx; i++) {
+		const struct img_file_model *g = &c->m->files[i];
+		int r = g->f.kind != FILE_TCP ? 0 : tcp_resume(c, g, i == idx ? fd : c->table_base + (int)i);
+		if (r < 0)
+			return r;
+	}
 	release_all(c);
 	return 0;
 }
@@ -610,8 +627,6 @@ static void lock_cleanup(struct restore_ctx *c, int failed)
 
 const struct res_tree_ops res_netlock = {
 	.name = "network lock",
-	.check = lock_check,
 	.dump_done = lock_dump_done,
-	.finish = lock_finish,
 	.cleanup = lock_cleanup,
 };

@@ -162,11 +162,21 @@ struct netlock_flow {
 };
 /* Called by tcp.c/udp.c check(): add a flow to the lock the dump will take. */
 int netlock_want(const struct netlock_flow *f) MUST_CHECK;
+struct dump_ctx;
+/* Take the lock for every flow wanted so far (once; later calls do nothing). tcp.c and udp.c
+ * call it in dump(), right before they touch their first socket: the tree is frozen already,
+ * and taking it this late keeps the memory dump out of the hold-back time. */
+int netlock_take(struct dump_ctx *c) MUST_CHECK;
 /* The id of the dump's lock (0 before it is taken). */
 uint64_t netlock_id(void);
-struct dump_ctx;
 /* tcp.c, called by the lock at the end of a dump: with `resumed`, take the tree's TCP sockets out
  * of repair mode (the tree continues); always close ferry's duplicates of them. */
 void tcp_dump_end(struct dump_ctx *c, int resumed);
+struct restore_ctx;
+/* tcp.c: take a rebuilt connection out of repair mode and queue its never-sent bytes. */
+int tcp_resume(struct restore_ctx *c, const struct img_file_model *f, int fd) MUST_CHECK;
+/* Restore side, called by tcp.c/udp.c open() with the new socket: once the image's last TCP/UDP
+ * socket exists, resume every TCP connection (tcp_resume) and release the image's locks. */
+int netlock_opened(struct restore_ctx *c, const struct img_file_model *f, int fd) MUST_CHECK;
 
 #endif

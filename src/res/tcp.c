@@ -8,8 +8,10 @@
  * options that differ from a fresh socket. The socket stays in repair mode, so when the tree is
  * killed it closes silently (no FIN, no RST); if the tree resumes, repair mode goes off again.
  * Restore (in the restorer, same network namespace): bind, sequence numbers, connect (no SYN in
- * repair mode), options, timestamp, receive queue, sent part of the send queue, window; finish()
- * turns repair off and queues the never-sent bytes normally, then the lock is released.
+ * repair mode), options, timestamp, receive queue, sent part of the send queue, window. Once the
+ * image's last TCP/UDP socket exists (still in the restorer, before the seeds fork), repair goes
+ * off, the never-sent bytes are queued normally and the lock is released: from then on the
+ * kernel runs the connection while the processes are rebuilt, as if the application were slow.
  * Refused: other states (SYN_SENT, FIN_WAIT*, CLOSE_WAIT...), a listener with connections not
  * yet accepted, another network namespace. */
 #include <errno.h>
@@ -204,6 +206,8 @@ static int tcp_dump(struct dump_ctx *c, struct dproc *p, const struct fd_desc *d
 	char a[64];
 	int fd = tp->fd, r;
 
+	if ((r = netlock_take(c)) < 0)
+		return r;
 	len = sizeof(t.family);
 	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &t.family, &len) < 0 ||
 	    (len = sizeof(ti), getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0) ||
@@ -445,6 +449,23 @@ static void describe(const struct tcp_rec *t, char *buf, size_t len)
 		snprintf(buf, len, "TCP socket %s", l);
 }
 
+/* Repair off (sends a window probe), then the bytes that were never sent go through the normal
+ * path. Called by the network lock once every socket of the image exists (netlock.c). */
+int tcp_resume(struct restore_ctx *c, const struct img_file_model *f, int fd)
+{
+	struct tcp_rec t;
+	char what[160];
+	memcpy(&t, res_data(f, SOCK_TAG_TCP)->data, sizeof(t)); /* validated */
+	if (t.state != TCP_REC_ESTABLISHED)
+		return 0;
+	describe(&t, what, sizeof(what));
+	int r = set_int(fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
+	const struct img_data *sq = res_data(f, SOCK_TAG_TCP_SENDQ);
+	if (r == 0 && t.unsent_len)
+		r = send_all(fd, sq->data + (t.sendq_len - t.unsent_len), t.unsent_len);
+	return r < 0 ? err_set(c->e, r, "%s: cannot resume it: %s", what, strerror(-r)) : 0;
+}
+
 static int tcp_open(struct restore_ctx *c, const struct img_file_model *f, int *ret_fd)
 {
 	struct tcp_rec t;
@@ -455,6 +476,8 @@ static int tcp_open(struct restore_ctx *c, const struct img_file_model *f, int *
 	if (fd < 0)
 		return err_set(c->e, neg_errno(), "%s: socket: %m", what);
 	int r = tcp_build(c, f, &t, fd, what);
+	if (r == 0)
+		r = netlock_opened(c, f, fd);
 	if (r == 0 && (f->f.flags & O_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		r = neg_errno();
 	if (r < 0) {
@@ -465,23 +488,6 @@ static int tcp_open(struct restore_ctx *c, const struct img_file_model *f, int *
 	return 0;
 }
 
-/* Every process is rebuilt: repair off (sends a window probe), then the bytes that were never
- * sent go through the normal path. The network lock is released after this (netlock.c). */
-static int tcp_finish(struct restore_ctx *c, const struct img_file_model *f, int table_fd)
-{
-	struct tcp_rec t;
-	char what[160];
-	memcpy(&t, res_data(f, SOCK_TAG_TCP)->data, sizeof(t));
-	if (t.state != TCP_REC_ESTABLISHED)
-		return 0;
-	describe(&t, what, sizeof(what));
-	int r = set_int(table_fd, IPPROTO_TCP, TCP_REPAIR, TCP_REPAIR_OFF);
-	const struct img_data *sq = res_data(f, SOCK_TAG_TCP_SENDQ);
-	if (r == 0 && t.unsent_len)
-		r = send_all(table_fd, sq->data + (t.sendq_len - t.unsent_len), t.unsent_len);
-	return r < 0 ? err_set(c->e, r, "%s: cannot resume it: %s", what, strerror(-r)) : 0;
-}
-
 const struct res_file_ops res_tcp = {
 	.kind = FILE_TCP,
 	.name = "TCP socket",
@@ -490,5 +496,4 @@ const struct res_file_ops res_tcp = {
 	.dump = tcp_dump,
 	.validate = tcp_validate,
 	.open = tcp_open,
-	.finish = tcp_finish,
 };

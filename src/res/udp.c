@@ -96,10 +96,13 @@ static int udp_dump(struct dump_ctx *c, struct dproc *p, const struct fd_desc *d
 {
 	struct udp_rec u;
 	struct sock_opt opts[SOCK_MAX_OPTS];
+	int r = netlock_take(c);
+	if (r < 0)
+		return r;
 	int fd = res_getfd(p->pid, d->fd, c->e);
 	if (fd < 0)
 		return fd;
-	int r = read_rec(fd, &u);
+	r = read_rec(fd, &u);
 	int n = r < 0 ? r : sock_opts_read(fd, SOF_UDP, u.family, SOCK_DGRAM, opts);
 	if (n >= 0)
 		u.dropped = count_queued(fd);
@@ -171,6 +174,8 @@ static int udp_open(struct restore_ctx *c, const struct img_file_model *f, int *
 		r = err_set(c->e, neg_errno(), "%s: cannot connect: %m", what);
 	if (r == 0 && (f->f.flags & O_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 		r = neg_errno();
+	if (r == 0)
+		r = netlock_opened(c, f, fd);
 	if (r < 0) {
 		close(fd);
 		return r;
