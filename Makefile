@@ -16,7 +16,7 @@ ifeq ($(SAN),1)
 CFLAGS   += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 LDFLAGS  += -fsanitize=address,undefined
 endif
-LIBS     := -lxxhash -ljson-c -lzstd -lm -lsodium -lcrypto
+LIBS     := -lxxhash -ljson-c -lzstd -lm -lsodium -lcrypto -lmnl
 
 LIB_SRC  := $(filter-out src/cli/%,$(wildcard src/*/*.c))
 CLI_SRC  := $(wildcard src/cli/*.c)

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/xattr.h>
 
 #include "dump/internal.h"
 #include "res/fdinfo.h"
@@ -28,6 +29,24 @@ static const char *mode_name(mode_t m)
 			     : "special file";
 }
 
+/* A socket's protocol ("TCP", "UDPv6", "UNIX", "NETLINK"...) is appended to its fdinfo text as
+ * "sockproto: NAME", so the socket kinds can match on it (src/res/sock*.c). */
+static void note_sock_proto(char *path, const struct fd_desc *d, char *info, size_t size,
+			    pid_t pid, int fd)
+{
+	char proto[32];
+	if (!S_ISSOCK(d->st.st_mode))
+		return;
+	snprintf(path, 96, "/proc/%d/fd/%d", pid, fd);
+	ssize_t n = getxattr(path, "system.sockprotoname", proto, sizeof(proto) - 1);
+	size_t len = strlen(info);
+	if (n > 0 && len + n + 16 < size) {
+		proto[n] = 0;
+		snprintf(info + len, size - len, "%ssockproto:\t%s\n",
+			 len && info[len - 1] != '\n' ? "\n" : "", proto);
+	}
+}
+
 static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
 {
 	char path[96], target[IMG_MAX_PATH];
@@ -42,6 +61,7 @@ static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *
 		r = proc_fdinfo_parse(d->fdinfo, &d->pos, &d->flags);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot read fdinfo", pid, fd);
+	note_sock_proto(path, d, info, sizeof(info), pid, fd);
 	d->path = strdup(target);
 	return d->path ? 0 : -ENOMEM;
 }
@@ -62,6 +82,11 @@ static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_de
 				       "pid %d fd %d: %s: open files that were deleted are not "
 				       "supported yet",
 				       p->pid, fd, d->path);
+		const char *proto = strstr(d->fdinfo, "sockproto:\t");
+		if (proto)
+			return err_set(c->e, -EOPNOTSUPP,
+				       "pid %d fd %d: %s (%.*s socket) is not supported", p->pid,
+				       fd, d->path, (int)strcspn(proto + 11, "\n"), proto + 11);
 		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: %s (%s) is not supported yet",
 			       p->pid, fd, d->path, mode_name(d->st.st_mode));
 	}

@@ -23,6 +23,11 @@ int res_dump_tree(struct dump_ctx *c)
 	return 0;
 }
 
+void res_dump_done(struct dump_ctx *c, int resumed)
+{
+	EACH_TREE(o) if ((*o)->dump_done)(*o)->dump_done(c, resumed);
+}
+
 static int validate_file(const struct img_model *m, const struct img_file_model *f,
 			 struct ferry_err *e)
 {

@@ -63,6 +63,10 @@ struct res_tree_ops {
 	int (*last)(struct restore_ctx *c, struct rproc *p);
 	int (*finish)(struct restore_ctx *c);
 	void (*cleanup)(struct restore_ctx *c, int failed);
+	/* dump side, last: the image is committed and the tree is about to be killed
+	 * (resumed == 0), or the dump failed / --leave-running and the tree is about to be thawed
+	 * (resumed == 1): undo what check()/dump() did to the live tree. */
+	void (*dump_done)(struct dump_ctx *c, int resumed);
 };
 
 /* registry.c */
@@ -74,6 +78,7 @@ const struct res_tree_ops *res_tree_tag(uint32_t tag);
 /* The cores' entry points (hooks.c): each walks the tables above. */
 int res_dump_tree_check(struct dump_ctx *c) MUST_CHECK;
 int res_dump_tree(struct dump_ctx *c) MUST_CHECK;
+void res_dump_done(struct dump_ctx *c, int resumed);
 int res_validate_all(const struct img_model *m, struct ferry_err *e) MUST_CHECK;
 int res_restore_prepare(struct restore_ctx *c) MUST_CHECK;
 int res_restore_proc(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
