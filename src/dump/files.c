@@ -31,20 +31,24 @@ static const char *mode_name(mode_t m)
 
 /* A socket's protocol ("TCP", "UDPv6", "UNIX", "NETLINK"...) is appended to its fdinfo text as
  * "sockproto: NAME", so the socket kinds can match on it (src/res/sock*.c). */
-static void note_sock_proto(char *path, const struct fd_desc *d, char *info, size_t size,
-			    pid_t pid, int fd)
+static int note_sock_proto(struct fd_desc *d, pid_t pid, int fd)
 {
-	char proto[32];
+	char path[96], proto[32];
 	if (!S_ISSOCK(d->st.st_mode))
-		return;
-	snprintf(path, 96, "/proc/%d/fd/%d", pid, fd);
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
 	ssize_t n = getxattr(path, "system.sockprotoname", proto, sizeof(proto) - 1);
-	size_t len = strlen(info);
-	if (n > 0 && len + n + 16 < size) {
-		proto[n] = 0;
-		snprintf(info + len, size - len, "%ssockproto:\t%s\n",
-			 len && info[len - 1] != '\n' ? "\n" : "", proto);
-	}
+	if (n <= 0)
+		return 0;
+	proto[n] = 0;
+	size_t len = strlen(d->fdinfo);
+	char *ni = realloc(d->fdinfo, len + n + 16);
+	if (!ni)
+		return -ENOMEM;
+	d->fdinfo = ni;
+	snprintf(ni + len, n + 16, "%ssockproto:\t%s\n", len && ni[len - 1] != '\n' ? "\n" : "",
+		 proto);
+	return 0;
 }
 
 static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
@@ -61,7 +65,8 @@ static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *
 		r = proc_fdinfo_parse(d->fdinfo, &d->pos, &d->flags);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot read fdinfo", pid, fd);
-	note_sock_proto(path, d, info, sizeof(info), pid, fd);
+	if ((r = note_sock_proto(d, pid, fd)) < 0)
+		return r;
 	d->path = strdup(target);
 	return d->path ? 0 : -ENOMEM;
 }
