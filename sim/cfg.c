@@ -24,6 +24,7 @@ void sim_cfg_default(struct sim_cfg *c)
 	c->tick = 0.5;
 	policy_gossip_cfg_default(&c->gossip, c->nodes);
 	policy_params_default(&c->params);
+	c->drain_node = c->owner_node = -1;
 }
 
 const char *sim_policy_name(enum sim_policy p)

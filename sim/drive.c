@@ -44,6 +44,10 @@ static size_t cands(struct sim *s, uint32_t i, bool counts, bool want_min)
 							      sim__mem_free(s, k), 0};
 		}
 	}
+	/* A closed node (draining, owner back) says so: through gossip, or here exactly. */
+	for (size_t k = 0; s->c->oracle && k < n; k++)
+		if (s->nodes[c[k].node].act.draining || s->nodes[c[k].node].act.owner_active)
+			c[k].load = POLICY_LOAD_CLOSED;
 	for (size_t k = 0; counts && k < n; k++) {
 		c[k].load = nearbyint(c[k].load * c[k].capacity);
 		c[k].capacity = 1.0;
@@ -80,9 +84,12 @@ static size_t build_procs(struct sim *s, uint32_t i)
 		uint32_t j = nd->jobs.a[k];
 
 		s->pjob[k] = j;
-		s->procs[k] = (struct policy_proc){
-			j, s->w[j].work - (s->fv[j] - nd->vtime), 1.0, s->w[j].mem, s->lastmig[j],
-			0};
+		s->procs[k] = (struct policy_proc){j,
+						   s->w[j].work - (s->fv[j] - nd->vtime),
+						   1.0,
+						   s->w[j].mem,
+						   s->lastmig[j],
+						   s->w[j].origin != i ? POLICY_PROC_GUEST : 0u};
 	}
 	return nd->jobs.n;
 }
@@ -112,6 +119,42 @@ static int ask_target(struct sim *s, uint32_t to, double src_load, double mem, d
 	return r;
 }
 
+#define PROBE_LIMIT 3 /* Eager, Lazowska & Zahorjan: a small probe limit suffices */
+
+/* A target for a process that must leave node i whatever the loads (drain, ushering): power
+ * of d over the view with enough free memory, the receiver may still refuse (-EPERM when it
+ * is draining or its owner is back, -ENOMEM); up to PROBE_LIMIT targets. -ENOENT if none. */
+static int64_t must_leave_target(struct sim *s, uint32_t i, double mem)
+{
+	const struct policy_params *p = &s->c->params;
+	size_t nc = cands(s, i, false, false);
+
+	for (int t = 0; t < PROBE_LIMIT; t++) {
+		int b;
+
+		if (t && s->c->oracle) /* exact loads of d random nodes: draw new ones */
+			nc = cands(s, i, false, false);
+		b = policy_locate(s->cand, nc, mem + p->mem_reserve, p, &s->rng, NULL, NULL);
+		if (b < 0)
+			return -ENOENT;
+		if (s->cand[b].load >= POLICY_LOAD_CLOSED)
+			continue; /* sampled only nodes that take no work: sample again */
+		sim__note_age(s, s->cand[b].age);
+		if (ask_target(s, s->cand[b].node, INFINITY, mem, p->margin) == 0)
+			return s->cand[b].node;
+		s->cand[b].load = INFINITY;
+	}
+	return -ENOENT;
+}
+
+/* A birth on a draining node is placed elsewhere; it stays only if nobody takes it. */
+static uint32_t place_away(struct sim *s, uint32_t j, uint32_t o)
+{
+	int64_t to = must_leave_target(s, o, s->w[j].mem);
+
+	return to < 0 ? o : (uint32_t)to;
+}
+
 static uint32_t place_ferry(struct sim *s, uint32_t j, uint32_t o)
 {
 	struct policy_params pp = s->c->params, *p = &pp;
@@ -122,6 +165,8 @@ static uint32_t place_ferry(struct sim *s, uint32_t j, uint32_t o)
 			      NULL);
 	struct policy_cand c;
 
+	if (s->nodes[o].act.draining)
+		return place_away(s, j, o);
 	if (b < 0)
 		return o;
 	/* E[1/L] is learnt from the processes that finished so far, as ferryd would. */
@@ -188,8 +233,6 @@ static void step_hbd(struct sim *s, uint32_t i)
 	migrate(s, s->pjob[k], s->cand[b].node);
 }
 
-#define PROBE_LIMIT 3 /* Eager, Lazowska & Zahorjan: a small probe limit suffices */
-
 /* One attempt: choose a target among the candidates, a process for it, and ask. Returns 1 if
  * a migration started, 0 if nothing is worth it, -1 if the target refused. */
 static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
@@ -203,7 +246,7 @@ static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
 	size_t np;
 	int k;
 
-	if (b < 0 || !isfinite(s->cand[b].load))
+	if (b < 0 || s->cand[b].load >= POLICY_LOAD_CLOSED)
 		return 0;
 	c = &s->cand[b];
 	np = build_procs(s, i);
@@ -276,6 +319,47 @@ static void ferry_ask(struct sim *s, uint32_t i)
 		migrate(s, s->pjob[k], i);
 }
 
+/* Drain: every movable process leaves, oldest first, until nobody takes one. */
+static void ferry_drain(struct sim *s, uint32_t i)
+{
+	for (;;) {
+		size_t np = build_procs(s, i);
+		int k = policy_select_drain(s->procs, np);
+		int64_t to;
+
+		if (k < 0)
+			return;
+		to = must_leave_target(s, i, s->procs[k].mem);
+		if (to < 0)
+			return;
+		s->drained++;
+		migrate(s, s->pjob[k], (uint32_t)to);
+	}
+}
+
+/* The owner is back (Sprite): every guest goes home at once. Home takes its own processes
+ * back unless it is itself draining, in which case the guest goes wherever it is taken. */
+static void ferry_evict(struct sim *s, uint32_t i)
+{
+	for (;;) {
+		size_t np = build_procs(s, i);
+		int k = policy_select_evict(s->procs, np);
+		uint32_t j;
+		int64_t to;
+
+		if (k < 0)
+			return;
+		j = s->pjob[k];
+		to = s->w[j].origin;
+		if (s->nodes[to].act.draining || s->nodes[to].act.owner_active)
+			to = must_leave_target(s, i, s->procs[k].mem);
+		if (to < 0)
+			return;
+		s->evictions++;
+		migrate(s, j, (uint32_t)to);
+	}
+}
+
 static void ferry_usher(struct sim *s, uint32_t i)
 {
 	const struct policy_params *p = &s->c->params;
@@ -314,6 +398,12 @@ void sim__activate(struct sim *s, uint32_t i, enum policy_trigger why)
 		break;
 	case POLICY_ACT_USHER:
 		ferry_usher(s, i);
+		break;
+	case POLICY_ACT_DRAIN:
+		ferry_drain(s, i);
+		break;
+	case POLICY_ACT_EVICT:
+		ferry_evict(s, i);
 		break;
 	default:
 		break;

@@ -101,11 +101,14 @@ double sim__job_remove(struct sim *s, uint32_t j)
 	if (!nd->jobs.n)
 		nd->mem_used = 0; /* no float drift on an empty node */
 	reschedule(s, i);
+	sim__admin_check(s, i);
 	return rem > 0 ? rem : 0;
 }
 
 void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost)
 {
+	s->drain_sent_to += s->nodes[to].act.draining;
+	s->owner_guests_to += s->nodes[to].act.owner_active && s->w[j].origin != to;
 	s->jnode[j] = to;
 	s->nodes[to].incoming++;
 	if (s->oracle.a) {
@@ -147,6 +150,7 @@ static void on_arrival(struct sim *s, uint32_t j)
 	uint32_t to = sim__place(s, j, &cost);
 
 	if (to == s->w[j].origin) {
+		s->drain_kept += s->nodes[to].act.draining;
 		sim__job_add(s, to, j, s->w[j].work);
 		sim__activate(s, to, POLICY_TRIGGER_PROC_START);
 		return;
@@ -175,7 +179,11 @@ static void on_gossip(struct sim *s, uint32_t i)
 	struct policy_smoothing sm = {s->c->export_rise, s->c->export_fall};
 
 	policy_load_update(&nd->exported, &smp, s->now, &sm);
-	policy_gossip_set_self(&nd->g, (float)policy_load_index(&nd->exported),
+	/* A draining node, or one whose owner is back, advertises that it takes no work. */
+	policy_gossip_set_self(&nd->g,
+			       nd->act.draining || nd->act.owner_active
+				       ? POLICY_LOAD_CLOSED
+				       : (float)policy_load_index(&nd->exported),
 			       (float)sim__mem_free(s, i), s->now);
 	if (policy_gossip_tick(&nd->g, s->now, &s->rng, &s->m1) == 1)
 		deliver(s, &s->m1, &s->m2);
@@ -192,6 +200,46 @@ static void rearm(struct sim *s, uint32_t i, uint32_t kind, double period)
 		return;
 	}
 	sim_evq_push(&s->q, s->now + period, kind, i, nd->tick_gen);
+}
+
+/* Number of guests (processes whose home is elsewhere) running on node i. */
+static uint32_t guests(const struct sim *s, uint32_t i)
+{
+	const struct sim_iheap *h = &s->nodes[i].jobs;
+	uint32_t n = 0;
+
+	for (uint32_t k = 0; k < h->n; k++)
+		n += s->w[h->a[k]].origin != i;
+	return n;
+}
+
+void sim__admin_check(struct sim *s, uint32_t i)
+{
+	const struct sim_node *nd = &s->nodes[i];
+
+	if (nd->act.draining && s->drain_empty < 0 && !nd->jobs.n && !nd->incoming)
+		s->drain_empty = s->now;
+	if (nd->act.owner_active && s->owner_clear < 0 && !guests(s, i))
+		s->owner_clear = s->now;
+}
+
+/* Only ferry's activation knows about administration; the baselines ignore it. */
+static void admin_start(struct sim *s, uint32_t what)
+{
+	uint32_t i = (uint32_t)(what ? s->c->owner_node : s->c->drain_node);
+
+	if (s->pol != SIM_FERRY)
+		return;
+	if (what)
+		s->owner_guests_at = guests(s, i);
+	else
+		s->drain_jobs_at = s->nodes[i].jobs.n;
+	if (what)
+		s->nodes[i].act.owner_active = true;
+	else
+		s->nodes[i].act.draining = true;
+	sim__admin_check(s, i);
+	sim__activate(s, i, POLICY_TRIGGER_TICK);
 }
 
 static void dispatch(struct sim *s, struct sim_ev e)
@@ -216,6 +264,9 @@ static void dispatch(struct sim *s, struct sim_ev e)
 			break;
 		sim__activate(s, e.id, POLICY_TRIGGER_TICK);
 		rearm(s, e.id, EV_TICK, s->c->tick);
+		break;
+	case EV_ADMIN:
+		admin_start(s, e.id);
 		break;
 	}
 }
@@ -294,6 +345,11 @@ static int init_nodes(struct sim *s)
 	}
 	for (uint32_t i = 0; i < c->nodes; i++)
 		ticks_start(s, i, policy_rand_unit(&s->rng));
+	s->drain_empty = s->owner_clear = -1;
+	if (c->drain_node >= 0 && c->drain_node < c->nodes)
+		sim_evq_push(&s->q, c->drain_at, EV_ADMIN, 0, 0);
+	if (c->owner_node >= 0 && c->owner_node < c->nodes)
+		sim_evq_push(&s->q, c->owner_at, EV_ADMIN, 1, 0);
 	return 0;
 }
 
@@ -352,6 +408,15 @@ static void results(struct sim *s, struct sim_result *r)
 	r->info_age_p99 = age_p99(s);
 	r->msgs_per_node_s = s->msg_until > 0 ? s->msgs / (s->msg_until * s->c->nodes) : 0;
 	r->sim_time = s->now;
+	r->drain_empty_s = s->drain_empty >= 0 ? s->drain_empty - s->c->drain_at : -1;
+	r->owner_clear_s = s->owner_clear >= 0 ? s->owner_clear - s->c->owner_at : -1;
+	r->drained = s->drained;
+	r->drain_jobs_at = s->drain_jobs_at;
+	r->owner_guests_at = s->owner_guests_at;
+	r->drain_sent_to = s->drain_sent_to;
+	r->drain_kept = s->drain_kept;
+	r->owner_guests_to = s->owner_guests_to;
+	r->evictions = s->evictions;
 }
 
 int sim_run(const struct sim_cfg *c, const struct sim_proc *w, size_t n, enum sim_policy pol,

@@ -14,6 +14,7 @@ enum sim_ev_kind {
 	EV_LAND,   /* a job in transit (placement or migration) arrives */
 	EV_GOSSIP, /* a node's gossip tick */
 	EV_TICK,   /* a node's periodic activation */
+	EV_ADMIN,  /* --drain / --owner-returns takes effect (id: 0 drain, 1 owner) */
 };
 
 /* One node: a processor-sharing CPU kept in virtual time. Every job on the node has received
@@ -68,6 +69,9 @@ struct sim {
 	double mib_moved, age_sum;
 	uint64_t age_n;
 	uint64_t *age_hist;
+	double drain_empty, owner_clear; /* time it happened, or -1 */
+	uint64_t drain_jobs_at, owner_guests_at, drained, drain_sent_to, drain_kept,
+		owner_guests_to, evictions;
 };
 
 #define SIM_AGE_BINS 10000 /* 0.01-interval bins up to 100 intervals */
@@ -80,6 +84,8 @@ void sim__job_add(struct sim *s, uint32_t i, uint32_t j, double rem);
 double sim__job_remove(struct sim *s, uint32_t j);
 void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost);
 void sim__note_age(struct sim *s, double age);
+/* Administration metrics: called whenever node i loses a job. */
+void sim__admin_check(struct sim *s, uint32_t i);
 
 /* drive.c: the policies, each calling src/policy. */
 uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost);

@@ -55,6 +55,10 @@ static const char usage[] =
 	"  --idle I            ask for work below this load index (0.5)\n"
 	"  --mem-reserve M     MiB kept free; below it, usher memory away (0)\n"
 	"\n"
+	"administration (ferry's row only; the baselines ignore it):\n"
+	"  --drain N@T         at time T (s) drain node N: its processes leave, it takes none\n"
+	"  --owner-returns N@T at time T (s) node N's owner is back: its guests go home\n"
+	"\n"
 	"other:\n"
 	"  --gossip-only I     run only dissemination + failure detection for I intervals\n"
 	"  --help              this text\n";
@@ -96,6 +100,8 @@ enum {
 	O_MRES,
 	O_GONLY,
 	O_HELP,
+	O_DRAIN,
+	O_OWNER,
 };
 
 static const struct option opts[] = {
@@ -135,6 +141,8 @@ static const struct option opts[] = {
 	{"mem-reserve", 1, 0, O_MRES},
 	{"gossip-only", 1, 0, O_GONLY},
 	{"help", 0, 0, O_HELP},
+	{"drain", 1, 0, O_DRAIN},
+	{"owner-returns", 1, 0, O_OWNER},
 	{0, 0, 0, 0},
 };
 
@@ -248,6 +256,18 @@ static int apply_int(struct sim_cfg *c, struct args *a, int o, double v)
 	return 0;
 }
 
+/* "NODE@TIME" */
+static int node_at(const char *s, int64_t *node, double *t)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+
+	if (end == s || *end != '@' || n < 0 || num(end + 1, t) < 0 || *t < 0)
+		return -EINVAL;
+	*node = n;
+	return 0;
+}
+
 static int parse(int argc, char **argv, struct sim_cfg *c, struct args *a)
 {
 	int o;
@@ -262,6 +282,13 @@ static int parse(int argc, char **argv, struct sim_cfg *c, struct args *a)
 			return -EINVAL;
 		} else if (o == O_ORACLE) {
 			c->oracle = 1;
+		} else if (o == O_DRAIN || o == O_OWNER) {
+			if (node_at(optarg, o == O_DRAIN ? &c->drain_node : &c->owner_node,
+				    o == O_DRAIN ? &c->drain_at : &c->owner_at) < 0) {
+				fprintf(stderr, "ferry-sim: bad value '%s' for --%s (NODE@TIME)\n",
+					optarg, o == O_DRAIN ? "drain" : "owner-returns");
+				return -EINVAL;
+			}
 		} else if (o == O_TRACE) {
 			c->trace = optarg;
 		} else if (o == O_POLICY) {
@@ -285,7 +312,8 @@ static int validate(const struct sim_cfg *c)
 	if (!(c->load > 0) || !(c->life_min > 0) || !(c->life_max > c->life_min) ||
 	    !(c->alpha > 0) || !(c->gossip.interval > 0) || !(c->tick > 0) ||
 	    !(c->params.bandwidth > 0) || c->slow_frac < 0 || c->slow_frac > 1 ||
-	    !(c->slow_speed > 0) || c->place_cost < 0 || c->params.mig_fixed < 0)
+	    !(c->slow_speed > 0) || c->place_cost < 0 || c->params.mig_fixed < 0 ||
+	    c->drain_node >= (int64_t)c->nodes || c->owner_node >= (int64_t)c->nodes)
 		return -EINVAL;
 	return 0;
 }
@@ -308,12 +336,17 @@ static int run_gossip(const struct sim_cfg *c, double intervals)
 static void print_row(const struct sim_cfg *c, const struct sim_result *r)
 {
 	printf("%s,%u,%.3f,%llu,%llu,%.4f,%.3f,%.5f,%.4f,%.4f,%llu,%llu,%llu,%.0f,%.3f,%.3f,"
-	       "%.3f,%.1f,%.2f\n",
+	       "%.3f,%.1f,%.2f,%llu,%.3f,%llu,%llu,%llu,%llu,%.3f,%llu,%llu\n",
 	       sim_policy_name(r->policy), c->nodes, c->load, (unsigned long long)r->done,
 	       (unsigned long long)c->seed, r->mean_slowdown, r->p99_slowdown, r->frac_gt3,
 	       r->mean_response, r->mean_delay, (unsigned long long)r->migrations,
 	       (unsigned long long)r->placements, (unsigned long long)r->refusals, r->mib_moved,
-	       r->info_age_mean, r->info_age_p99, r->msgs_per_node_s, r->sim_time, r->wall_s);
+	       r->info_age_mean, r->info_age_p99, r->msgs_per_node_s, r->sim_time, r->wall_s,
+	       (unsigned long long)r->drain_jobs_at, r->drain_empty_s,
+	       (unsigned long long)r->drained, (unsigned long long)r->drain_sent_to,
+	       (unsigned long long)r->drain_kept, (unsigned long long)r->owner_guests_at,
+	       r->owner_clear_s, (unsigned long long)r->owner_guests_to,
+	       (unsigned long long)r->evictions);
 	fflush(stdout);
 }
 
@@ -345,7 +378,9 @@ int main(int argc, char **argv)
 	}
 	printf("policy,nodes,load,procs,seed,mean_slowdown,p99_slowdown,frac_slowdown_gt3,"
 	       "mean_response,mean_delay,migrations,placements,refusals,mib_moved,"
-	       "info_age_mean,info_age_p99,msgs_per_node_s,sim_time,wall_s\n");
+	       "info_age_mean,info_age_p99,msgs_per_node_s,sim_time,wall_s,drain_jobs_at,"
+	       "drain_empty_s,drained,drain_sent_to,drain_kept,owner_guests_at,owner_clear_s,owner_"
+	       "guests_to,evictions\n");
 	for (int p = 0; p < _SIM_POLICY_MAX && !r; p++) {
 		struct sim_result res;
 

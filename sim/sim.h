@@ -42,6 +42,9 @@ struct sim_cfg {
 	struct policy_gossip_cfg gossip;
 	struct policy_params params;
 	const char *trace; /* CSV "arrival,demand[,mem[,node]]", or NULL */
+	/* Administration (ferry only): drain a node, or its owner returns; node -1 = none. */
+	int64_t drain_node, owner_node;
+	double drain_at, owner_at;
 };
 
 /* One process of the workload; the same array is replayed for every policy. */
@@ -62,6 +65,14 @@ struct sim_result {
 	double info_age_mean, info_age_p99; /* s */
 	double msgs_per_node_s;
 	double sim_time, wall_s;
+	/* --drain: processes on the node at the drain, s from the drain to an empty node (-1:
+	 * never / not asked), processes it sent away, transfers started towards it afterwards,
+	 * local births it kept afterwards. --owner-returns: guests on the node when the owner came
+	 * back, s until no guest is left (-1: never / not asked), guests sent to it afterwards,
+	 * guests sent home. */
+	double drain_empty_s, owner_clear_s;
+	uint64_t drain_jobs_at, owner_guests_at, drained, drain_sent_to, drain_kept,
+		owner_guests_to, evictions;
 };
 
 void sim_cfg_default(struct sim_cfg *c);

@@ -155,8 +155,8 @@ static int read_all(FILE *f, const struct sim_cfg *c, const double *cum, struct 
 	return 0;
 }
 
-int sim_trace_load(const struct sim_cfg *c, const double *cum, struct sim_proc **ret,
-		   size_t *ret_n, char *err, size_t errlen)
+int sim_trace_load(const struct sim_cfg *c, const double *cum, struct sim_proc **ret, size_t *ret_n,
+		   char *err, size_t errlen)
 {
 	FILE *f = fopen(c->trace, "r");
 	struct sim_proc *w = NULL;

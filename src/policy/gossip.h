@@ -16,6 +16,9 @@
 #define POLICY_GOSSIP_RUMOR_BUF	   64 /* rumors waiting to be retransmitted */
 #define POLICY_GOSSIP_SUSPECTS_MAX 64 /* suspicion timers running at once */
 #define POLICY_GOSSIP_INC_MAX	   0x3fffffffu
+/* The load a node advertises while it takes no work (draining, owner active): finite, so it
+ * passes message validation, and larger than any real load index. */
+#define POLICY_LOAD_CLOSED 1e30f
 
 enum policy_member_status {
 	POLICY_MEMBER_ALIVE = 0,

@@ -32,21 +32,21 @@ static void valid_lines(void **st)
 static void invalid_lines(void **st)
 {
 	static const char *const bad[] = {
-		"1\n",		/* one field */
-		"1,\n",		/* empty demand */
-		",1\n",		/* empty arrival */
-		"1,abc\n",	/* not a number */
-		"1,2x\n",	/* trailing junk */
-		"1,0\n",	/* zero demand */
-		"1,-2\n",	/* negative demand */
-		"-1,2\n",	/* negative arrival */
-		"1,2,-5\n",	/* negative memory */
-		"1,2,3,4\n",	/* node out of range (4 nodes) */
-		"1,2,3,1.5\n",	/* fractional node */
-		"1,2,3,1,9\n",	/* five fields */
-		"1,inf\n",	/* not finite */
-		"nan,1\n",	/* not finite */
-		"1;2\n",	/* wrong separator */
+		"1\n",	       /* one field */
+		"1,\n",	       /* empty demand */
+		",1\n",	       /* empty arrival */
+		"1,abc\n",     /* not a number */
+		"1,2x\n",      /* trailing junk */
+		"1,0\n",       /* zero demand */
+		"1,-2\n",      /* negative demand */
+		"-1,2\n",      /* negative arrival */
+		"1,2,-5\n",    /* negative memory */
+		"1,2,3,4\n",   /* node out of range (4 nodes) */
+		"1,2,3,1.5\n", /* fractional node */
+		"1,2,3,1,9\n", /* five fields */
+		"1,inf\n",     /* not finite */
+		"nan,1\n",     /* not finite */
+		"1;2\n",       /* wrong separator */
 	};
 	struct sim_trace_rec t;
 
@@ -92,7 +92,8 @@ static void fuzz(void **st)
 			assert_non_null(why);
 		if (k == 1)
 			assert_true(t.arrival >= 0 && isfinite(t.arrival) && t.demand > 0 &&
-				    isfinite(t.demand) && t.mem >= 0 && (!t.has_node || t.node < 8));
+				    isfinite(t.demand) && t.mem >= 0 &&
+				    (!t.has_node || t.node < 8));
 	}
 }
 
@@ -121,9 +122,9 @@ static void file_errors_name_the_line(void **st)
 	size_t n = 0;
 	char err[256];
 
-	assert_int_equal(load("arrival,demand,mem,node\n# c\n3,1,8,1\n1,2\n", 2, &w, &n, err,
-			      sizeof(err)),
-			 0);
+	assert_int_equal(
+		load("arrival,demand,mem,node\n# c\n3,1,8,1\n1,2\n", 2, &w, &n, err, sizeof(err)),
+		0);
 	assert_int_equal(n, 2);
 	/* Sorted by arrival; the node column is honoured. */
 	assert_true(w[0].arrival == 1 && w[0].work == 2 && w[1].origin == 1 && w[1].mem == 8);
