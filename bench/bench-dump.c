@@ -8,8 +8,14 @@
  * dump rate ≥ 50% of the raw process_vm_readv rate, restore of 1 GiB ≤ 0.5 s,
  * small-process dump and restore ≤ 15 ms each. Hand-run, not part of `make check`.
  *
+ * On this VM a page the guest freed a moment ago is much cheaper to allocate again than one the
+ * balloon already handed back to the host (free page reporting, about 2 s later). So that the
+ * raw tmpfs write, the dump (tmpfs pages) and the restore (anonymous pages) all start from the
+ * same state rather than reusing what the step before freed, the bench waits --settle seconds
+ * before each of them (0 turns that off).
+ *
  *   build/bench/bench-dump [--sizes 64,1024,4096] [--reps 5] [--ferry build/ferry]
- *                          [--no-small]
+ *                          [--no-small] [--settle 3]
  *
  * The bench is the parent (and a subreaper) of every process it creates and reaps them all;
  * images, ready files and processes are removed even on failure or SIGINT/SIGTERM. */
@@ -39,6 +45,7 @@
 #define MAX_SIZES 16
 
 static const char *ferry = "build/ferry";
+static unsigned settle = 3; /* seconds before each allocating step, see above */
 static char *ring;		 /* parent's destination ring for pvr/memcpy (RING_MIB) */
 static char *msrc;		 /* parent's memcpy source */
 static size_t msrc_len;
@@ -483,6 +490,7 @@ static int measure_raw(double *v, char *region, size_t len)
 		return -1;
 	v[F_PVR] = len / ((a > b ? a : b) * 1e6);
 	v[F_MCP] = len / (m * 1e6);
+	sleep(settle);
 	v[F_TMPFS] = tmpfs_write_ms(len);
 	return v[F_TMPFS] < 0 ? -1 : 0;
 }
@@ -519,11 +527,13 @@ static void run_size(struct row *row, size_t len, int reps, int small)
 			break;
 		}
 		double pb;
+		sleep(settle);
 		if (do_dump(&v[F_DUMP], &v[F_FROZEN], &pb) < 0) {
 			fprintf(stderr, "  %s rep %d: dump failed (ferry %s, image %s)\n", row->label, i, ferry, imgdir);
 			cleanup();
 			break;
 		}
+		sleep(settle);
 		if (do_restore(&v[F_REST], &v[F_READY]) < 0) {
 			fprintf(stderr, "  %s rep %d: restore failed\n", row->label, i);
 			cleanup();
@@ -569,11 +579,14 @@ int main(int argc, char **argv)
 				reps = 5;
 		} else if (!strcmp(argv[i], "--ferry") && i + 1 < argc) {
 			ferry = argv[++i];
+		} else if (!strcmp(argv[i], "--settle") && i + 1 < argc) {
+			settle = (unsigned)atoi(argv[++i]);
 		} else if (!strcmp(argv[i], "--no-small")) {
 			small = 0;
 		} else {
 			fprintf(stderr,
-				"usage: %s [--sizes 64,1024,4096] [--reps 5] [--ferry build/ferry] [--no-small]\n",
+				"usage: %s [--sizes 64,1024,4096] [--reps 5] [--ferry build/ferry] [--no-small] "
+				"[--settle 3]\n",
 				argv[0]);
 			return 2;
 		}
@@ -627,8 +640,9 @@ int main(int argc, char **argv)
 	cleanup();
 
 	printf("ferry dump/restore, images on /dev/shm; medians of %d reps; times in ms; raw figures measured "
-	       "on the same memory just before each dump (GB = 1e9 bytes)\n",
-	       reps);
+	       "on the same memory just before each dump; %u s settle before tmpfs_w, dump, restore "
+	       "(GB = 1e9 bytes)\n",
+	       reps, settle);
 	printf("%-6s %4s %8s %8s %8s %8s | %7s %7s %7s | %8s %8s %9s %9s\n", "size", "reps", "dump", "frozen",
 	       "restore", "ready", "pvr", "tmpfs_w", "memcpy", "dump/pvr", "dump/tmpfs", "dump_GB/s", "rest_GB/s");
 	for (int i = 0; i < nrows; i++) {
