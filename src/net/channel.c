@@ -54,10 +54,7 @@ struct chan *chan_new(int fd, int timeout_ms)
 	if (!c)
 		return NULL;
 	c->sbuf = malloc(CHAN_SEG + CHAN_TAG_LEN);
-	c->rbuf = malloc(CHAN_RBUF);
-	if (!c->sbuf || !c->rbuf) {
-		free(c->sbuf);
-		free(c->rbuf);
+	if (!c->sbuf) {
 		free(c);
 		return NULL;
 	}
@@ -73,7 +70,6 @@ static void chan_free(struct chan *c)
 	chan_dir_free(&c->tx);
 	chan_dir_free(&c->rx);
 	free(c->sbuf);
-	free(c->rbuf);
 	free(c);
 }
 

@@ -37,7 +37,8 @@ struct chan_opts {
 	int timeout_ms;
 };
 
-/* Client side: connect to "host:port" (IPv4 or [IPv6]:port) and run the handshake. */
+/* Client side: connect to "host:port" (IPv4 or [IPv6]:port) and run the handshake.
+ * o may be NULL (encryption on, no timeout). Same handshake errors as chan_accept. */
 int chan_connect(const char *addr, const uint8_t key[CHAN_KEY_BYTES], const struct chan_opts *o,
 		 struct chan **ret, struct ferry_err *e);
 /* Server side: run the handshake on an accepted socket fd (takes ownership of fd, closed on
@@ -55,7 +56,9 @@ int chan_send(struct chan *c, uint32_t type, const void *buf, size_t len, struct
  * Returns 0, or -ESHUTDOWN when the peer closed the channel cleanly (chan_close), or an error:
  * -EBADMSG tampered/replayed/reordered frame, -EMSGSIZE frame over the limit, -ECONNRESET
  * stream cut without the end frame (truncation), -ETIMEDOUT. After an error the channel is
- * dead: every later call fails. One thread may send while another receives. */
+ * dead: every later call fails. One thread may send while another receives. Nothing beyond
+ * the message returned is buffered, so poll() on chan_fd is exact between calls (a message that
+ * arrives partly still blocks chan_recv until its end, bounded by timeout_ms). */
 int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e);
 int chan_fd(const struct chan *c);	       /* for poll() */
 const char *chan_peer(const struct chan *c);   /* "ip:port" for logs */

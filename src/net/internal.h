@@ -20,13 +20,11 @@
 #define CHAN_FLAG_ENCRYPT 1U /* this end wants frames encrypted */
 #define CHAN_FLAG_AESGCM  2U /* this end has AES-256-GCM in hardware */
 /* Frame: header {len u32, type u32} + tag, then ceil(len / SEG) segments, each data + tag. */
-#define CHAN_HDR_LEN	      8
-#define CHAN_TAG_LEN	      16
-#define CHAN_SEG	      (256U << 10)
-#define CHAN_MAX_SEGS	      (CHAN_MAX_MSG / CHAN_SEG)
-#define CHAN_TYPE_END	      0xffffffffU /* end of stream: the sender closed on purpose */
-#define CHAN_RBUF	      (64U << 10)
-#define CHAN_READ_AHEAD_BELOW 4096 /* reads smaller than this also fill the read-ahead */
+#define CHAN_HDR_LEN  8
+#define CHAN_TAG_LEN  16
+#define CHAN_SEG      (256U << 10)
+#define CHAN_MAX_SEGS (CHAN_MAX_MSG / CHAN_SEG)
+#define CHAN_TYPE_END 0xffffffffU /* end of stream: the sender closed on purpose */
 
 /* One direction of the session: key, AEAD invocation counter (the nonce), sticky error. */
 struct chan_dir {
@@ -44,8 +42,6 @@ struct chan {
 	struct chan_dir tx, rx;
 	int peer_ended; /* the end frame was received */
 	uint8_t *sbuf;	/* one sealed segment + tag (encrypting sender) */
-	uint8_t *rbuf;	/* read-ahead of small reads */
-	size_t rpos, rlen;
 };
 
 /* Socket I/O with the channel's inactivity timeout. chan_read_full returns -ENODATA on EOF

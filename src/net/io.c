@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Peer channel socket I/O: whole writes with sendmsg (no SIGPIPE), whole reads with a small
- * read-ahead buffer (large reads land straight in the caller's buffer), and the inactivity
+/* Peer channel socket I/O: whole writes with sendmsg (no SIGPIPE), exact reads with readv
+ * straight into the caller's buffers (no read-ahead, so poll() stays truthful), and the inactivity
  * timeout (SO_RCVTIMEO/SO_SNDTIMEO, or poll when the owner made the fd non-blocking). */
 #include <errno.h>
 #include <fcntl.h>
@@ -73,29 +73,8 @@ int chan_write_all(struct chan *c, struct iovec *iov, int cnt)
 	return 0;
 }
 
-/* Fill iov from the read-ahead buffer; returns the bytes taken and advances iov/cnt. */
-static size_t take_buffered(struct chan *c, struct iovec **iov, int *cnt)
-{
-	size_t total = 0;
-	while (*cnt > 0 && c->rpos < c->rlen) {
-		size_t have = c->rlen - c->rpos, want = (*iov)->iov_len;
-		size_t n = have < want ? have : want;
-		memcpy((*iov)->iov_base, c->rbuf + c->rpos, n);
-		c->rpos += n;
-		total += n;
-		if (n == want) {
-			(*iov)++;
-			(*cnt)--;
-		} else {
-			(*iov)->iov_base = (char *)(*iov)->iov_base + n;
-			(*iov)->iov_len -= n;
-		}
-	}
-	return total;
-}
-
-/* Advance iov/cnt past n bytes just read; returns bytes that spilled past the last iov. */
-static size_t advance(struct iovec **iov, int *cnt, size_t n)
+/* Advance iov/cnt past n bytes just read. */
+static void advance(struct iovec **iov, int *cnt, size_t n)
 {
 	while (*cnt > 0 && n >= (*iov)->iov_len) {
 		n -= (*iov)->iov_len;
@@ -105,33 +84,18 @@ static size_t advance(struct iovec **iov, int *cnt, size_t n)
 	if (*cnt > 0) {
 		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
 		(*iov)->iov_len -= n;
-		return 0;
 	}
-	return n;
 }
 
-static size_t iov_total(const struct iovec *iov, int cnt)
-{
-	size_t t = 0;
-	for (int i = 0; i < cnt; i++)
-		t += iov[i].iov_len;
-	return t;
-}
-
-/* Read exactly the iov (at most 3 entries; modified). Small reads also fill the read-ahead
- * buffer, so a stream of small messages costs few syscalls; large ones (segments) are read
- * exactly into place, so no payload byte is copied twice. */
+/* Read exactly the iov (modified), never more: nothing of the next message is ever buffered
+ * here, so poll() on the fd tells the truth about pending messages. Segments and their tags
+ * land in place with one readv, so no payload byte is copied twice. */
 int chan_readv_full(struct chan *c, struct iovec *iov, int cnt)
 {
-	size_t got = take_buffered(c, &iov, &cnt);
+	size_t got = 0;
 
 	while (cnt > 0) {
-		struct iovec v[4];
-		int n = cnt;
-		memcpy(v, iov, cnt * sizeof(*iov));
-		if (iov_total(iov, cnt) < CHAN_READ_AHEAD_BELOW)
-			v[n++] = (struct iovec){c->rbuf, CHAN_RBUF};
-		ssize_t r = readv(c->fd, v, n);
+		ssize_t r = readv(c->fd, iov, cnt);
 		if (r < 0) {
 			if (errno == EINTR)
 				continue;
@@ -145,9 +109,7 @@ int chan_readv_full(struct chan *c, struct iovec *iov, int cnt)
 		if (r == 0)
 			return got ? -ECONNRESET : -ENODATA;
 		got += r;
-		size_t spill = advance(&iov, &cnt, r);
-		c->rpos = 0;
-		c->rlen = spill;
+		advance(&iov, &cnt, r);
 	}
 	return 0;
 }

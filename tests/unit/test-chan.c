@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -637,6 +638,28 @@ static void both_ciphers(void **state)
 		}
 }
 
+/* The channel reads nothing beyond the message it returns: poll() on its fd between two
+ * chan_recv calls sees the second message, and nothing after the last. */
+static void poll_between_messages(void **state)
+{
+	struct pair p;
+	struct ferry_err e = {{0}};
+	struct pollfd pf;
+
+	pair_ok(&p, 1, 1);
+	assert_int_equal(chan_send(p.cli, 1, "one", 3, &e), 0);
+	assert_int_equal(chan_send(p.cli, 2, "two", 3, &e), 0);
+	assert_int_equal(chan_send(p.cli, 3, NULL, 0, &e), 0);
+	for (int i = 0; i < 3; i++) {
+		pf = (struct pollfd){.fd = chan_fd(p.srv.c), .events = POLLIN};
+		assert_int_equal(poll(&pf, 1, 1000), 1);
+		assert_int_equal(recv_one(p.srv.c, &e), 0);
+	}
+	pf = (struct pollfd){.fd = chan_fd(p.srv.c), .events = POLLIN};
+	assert_int_equal(poll(&pf, 1, 0), 0);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -654,6 +677,7 @@ int main(void)
 		cmocka_unit_test(key_files),
 		cmocka_unit_test(tcp_loopback),
 		cmocka_unit_test(both_ciphers),
+		cmocka_unit_test(poll_between_messages),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
