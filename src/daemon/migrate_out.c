@@ -137,6 +137,7 @@ static int before_release(void *userdata)
 	json_object *o = NULL;
 	uint32_t type;
 	int r = join_forwarder(x);
+	uint64_t t_stream = mono_ns();
 	if (r < 0)
 		return 1;
 	if (fault_at("src-before-commit") || worker_stop)
@@ -151,6 +152,8 @@ static int before_release(void *userdata)
 	json_object_put(o);
 	o = proto_new();
 	x->commit_ns = mono_ns();
+	log_debug("migration %s: frozen->streamed %.1f ms, ->rebuilt %.1f ms", x->req.mig,
+		  (t_stream - x->frozen_at) / 1e6, (x->commit_ns - t_stream) / 1e6);
 	r = peer_send_json(x->c, PM_COMMIT, o, &x->e);
 	json_object_put(o);
 	o = NULL;
@@ -290,7 +293,9 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 	if (r == 0)
 		r = start_forwarder(&x);
 	if (r == 0) {
-		log_info("%s of pid %d (%s) to %s: %s", verb, q->pid, lp->id, q->to, x.req.mig);
+		log_info("%s of pid %d (%s) to %s: %s (negotiated in %.1f ms)", verb, q->pid,
+			 lp->id, q->to, x.req.mig, (mono_ns() - t0) / 1e6);
+		x.frozen_at = mono_ns();
 		struct dump_opts o = {.pid = q->pid,
 				      .out_fd = x.pipe_wr,
 				      .leave_running = q->cmd == CTL_CLONE,
