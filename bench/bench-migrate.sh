@@ -9,12 +9,12 @@
 #     its first tick on the destination;
 #   - first instruction: from the start of `ferry migrate` to the first tick on the destination.
 # The raw loopback TCP rate is measured in the same run (bench-chan's raw mode) for the ratios.
-#   bench/bench-migrate.sh [REPS] [SIZE_MIB...]      default: 5 runs of 4 64 1024 MiB
+#   bench/bench-migrate.sh [REPS] [SIZE_MIB...]      default: 5 runs of 0 (a small process) 4 64 1024 MiB
 set -u
 cd "$(dirname "$0")/.."
 REPS=${1:-5}
 shift || true
-SIZES=${*:-4 64 1024}
+SIZES=${*:-0 4 64 1024}
 E2E_NODES=2
 . tests/e2e/lib.sh
 trap e2e_cleanup EXIT

@@ -253,6 +253,31 @@ static int start_forwarder(struct out_ctx *x)
 	return 0;
 }
 
+/* The home learns the new location before the user does (the destination tells it too). */
+static void tell_home(struct out_ctx *x)
+{
+	char home[NODE_NAME_MAX];
+	int32_t pid;
+	uint64_t start;
+	struct ferry_err e = {{0}};
+	if (proto_id_parse(x->req.id, home, &pid, &start) < 0)
+		return;
+	json_object *o = proto_new(), *r = NULL;
+	json_object_object_add(o, "id", json_object_new_string(x->req.id));
+	json_object_object_add(o, "node", json_object_new_string(x->q->to));
+	json_object_object_add(o, "cmd", json_object_new_string(x->req.cmd));
+	json_object_object_add(o, "state", json_object_new_string("running"));
+	if (!strcmp(home, x->d->cfg.name)) {
+		json_object_object_add(o, "ev", json_object_new_string("update"));
+		worker_event(x->ev_fd, o);
+		return;
+	}
+	if (peer_call(x->d, home, PM_UPDATE, o, &r, &e) < 0)
+		log_warn("cannot tell home node %s where %s is: %s", home, x->req.id, e.msg);
+	json_object_put(o);
+	json_object_put(r);
+}
+
 static void report(struct out_ctx *x, int client_fd, const struct dump_stats *st, uint64_t t0)
 {
 	json_object *o = proto_new();
@@ -317,6 +342,8 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		chan_close(x.c);
 		_exit(1);
 	}
+	if (q->cmd == CTL_MIGRATE)
+		tell_home(&x);
 	log_info("%s of pid %d to %s done: %.1f MiB, frozen %.1f ms", verb, q->pid, q->to,
 		 st.image_bytes / 1048576.0, st.frozen_ns / 1e6);
 	report(&x, client_fd, &st, t0);
