@@ -16,6 +16,7 @@ static const char usage[] =
 	"Commands:\n"
 	"  dump      freeze a process tree and write its image to a directory\n"
 	"  restore   rebuild a process tree from an image directory\n"
+	"  testbed   a cluster of N nodes on this machine (up, down, exec, status)\n"
 	"\n"
 	"Options:\n"
 	"  -v, --verbose   log more (repeat for debug)\n"
@@ -97,6 +98,8 @@ int main(int argc, char **argv)
 		return cmd_dump(argc - i, argv + i);
 	if (!strcmp(argv[i], "restore"))
 		return cmd_restore(argc - i, argv + i);
+	if (!strcmp(argv[i], "testbed"))
+		return cmd_testbed(argc - i, argv + i);
 	fprintf(stderr, "ferry: unknown command '%s'\n%s", argv[i], usage);
 	return EXIT_USAGE;
 }
