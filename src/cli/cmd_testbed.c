@@ -101,8 +101,13 @@ static int tb_up(int argc, char **argv)
 		cli_report("testbed up", r, e.msg);
 		return cli_exit_code(r);
 	}
-	printf("testbed: %d node%s up in %.0f ms (cpu %u%%, memory %u MiB each; 0 = unlimited)\n",
-	       o.nodes, o.nodes > 1 ? "s" : "", (mono_ns() - t0) / 1e6, o.cpu_pct, o.mem_mib);
+	char cpu[32] = "unlimited", mem[32] = "unlimited";
+	if (o.cpu_pct)
+		snprintf(cpu, sizeof(cpu), "%u%%", o.cpu_pct);
+	if (o.mem_mib)
+		snprintf(mem, sizeof(mem), "%u MiB", o.mem_mib);
+	printf("testbed: %d node%s up in %.0f ms (each: cpu %s, memory %s)\n", o.nodes,
+	       o.nodes > 1 ? "s" : "", (mono_ns() - t0) / 1e6, cpu, mem);
 	return EXIT_OK;
 bad:
 	fputs(usage, stderr);
@@ -196,8 +201,7 @@ static int tb_status(int argc, char **argv)
 			snprintf(d, sizeof(d), "running (pid %d)", (int)v[i].ferryd_pid);
 		else
 			snprintf(d, sizeof(d), "not running");
-		printf("%-5s %-12s %-14s %-9s %-10s %s\n", v[i].name, v[i].addr, init, cpu, mem,
-		       d);
+		printf("%-5s %-12s %-14s %-9s %-10s %s\n", v[i].name, v[i].addr, init, cpu, mem, d);
 	}
 	return EXIT_OK;
 }

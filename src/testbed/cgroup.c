@@ -96,7 +96,8 @@ static int discover(struct hier *h, int max)
 			x->memory = has_token(opts, "memory", ",");
 			if (!x->cpu && !x->cpuacct && !x->memory)
 				continue; /* a hierarchy we have no use for */
-			own_path(x->cpu ? "cpu" : x->memory ? "memory" : "cpuacct", root, x->own,
+			const char *ctrl = x->cpu ? "cpu" : "cpuacct";
+			own_path(x->memory && !x->cpu ? "memory" : ctrl, root, x->own,
 				 sizeof(x->own));
 		}
 		int dup = 0;
@@ -120,7 +121,8 @@ static void parent_dir(const struct hier *h, char *out, size_t size)
 
 static int pick(const struct hier *h, int n, int want_cpu, int want_mem, int want_acct)
 {
-	for (int pass = 0; pass < 2; pass++) /* a v1 hierarchy owns the controller if there is one */
+	/* a v1 hierarchy owns the controller if there is one */
+	for (int pass = 0; pass < 2; pass++)
 		for (int i = 0; i < n; i++) {
 			if (h[i].v2 != pass)
 				continue;
@@ -160,8 +162,8 @@ int tb__cg_plan(int index, struct tb_cgroups *cg, struct ferry_err *e)
 			hv2 = i;
 	if (hcpu < 0)
 		return err_set(e, -EOPNOTSUPP,
-			       "no cpu controller: neither a cgroup v1 cpu hierarchy nor 'cpu' in a "
-			       "cgroup2 cgroup.controllers");
+			       "no cpu controller: neither a cgroup v1 cpu hierarchy nor 'cpu' in "
+			       "a cgroup2 cgroup.controllers");
 	if (hmem < 0)
 		return err_set(e, -EOPNOTSUPP,
 			       "no memory controller: neither a cgroup v1 memory hierarchy nor "
@@ -298,8 +300,8 @@ void tb__cg_limits(const char *dirs[], int n, long long *cpu_quota_us, long long
 		snprintf(path, sizeof(path), "%s/cpu.max", dirs[i]);
 		if (tb__read_file(path, buf, sizeof(buf)) > 0 &&
 		    sscanf(buf, "%31s %lld", q, &period) == 2 && period > 0)
-			*cpu_quota_us = strcmp(q, "max") ? strtoll(q, NULL, 10) * PERIOD_US / period
-							 : -1;
+			*cpu_quota_us =
+				strcmp(q, "max") ? strtoll(q, NULL, 10) * PERIOD_US / period : -1;
 		v = read_ll(dirs[i], "cpu.cfs_quota_us", &found);
 		period = read_ll(dirs[i], "cpu.cfs_period_us", &found);
 		if (found && period > 0)

@@ -12,8 +12,8 @@
 
 #include "testbed/testbed.h"
 
-#define DAEMON_SOCKET	 "/run/ferry/ferryd.sock" /* inside the node's private /run */
-#define DAEMON_WAIT_MS	 3000
+#define DAEMON_SOCKET  "/run/ferry/ferryd.sock" /* inside the node's private /run */
+#define DAEMON_WAIT_MS 3000
 
 /* Make the cluster key with `ferry keygen FILE` (this very binary). -ENOENT if that fails. */
 int tb__daemon_key(const char *path, struct ferry_err *e)
@@ -41,14 +41,15 @@ int tb__daemon_key(const char *path, struct ferry_err *e)
 		       WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
 }
 
-static int write_config(const char *path, const struct testbed_node *n, int nodes,
-			const char *key, struct ferry_err *e)
+static int write_config(const char *path, const struct testbed_node *n, int nodes, const char *key,
+			struct ferry_err *e)
 {
 	FILE *f = fopen(path, "we");
 	if (!f)
 		return err_set(e, neg_errno(), "create %s: %s", path, strerror(errno));
-	fprintf(f, "# written by `ferry testbed up`\n[node]\nname = %s\nlisten = %s:%d\n"
-		   "control = " DAEMON_SOCKET "\n",
+	fprintf(f,
+		"# written by `ferry testbed up`\n[node]\nname = %s\nlisten = %s:%d\n"
+		"control = " DAEMON_SOCKET "\n",
 		n->name, n->addr, TB_PORT);
 	if (key)
 		fprintf(f, "key = %s\n", key);
@@ -62,8 +63,8 @@ static int write_config(const char *path, const struct testbed_node *n, int node
 }
 
 /* Grandchild: the daemon itself, in the node's namespaces; joins the node cgroups first. */
-static void __attribute__((noreturn)) daemon_exec(const char *bin, const char *conf, int logfd,
-						  const int *cgfd, int ncg)
+static void __attribute__((noreturn))
+daemon_exec(const char *bin, const char *conf, int logfd, const int *cgfd, int ncg)
 {
 	for (int i = 0; i < ncg; i++)
 		if (cgfd[i] < 0 || write(cgfd[i], "0", 1) != 1) {

@@ -78,7 +78,8 @@ int tb__ip(struct ferry_err *e, const char *step, ...)
 	close(pfd[0]);
 	while (waitpid(pid, &st, 0) < 0)
 		if (errno != EINTR)
-			return err_set(e, neg_errno(), "%s: wait for ip: %s", step, strerror(errno));
+			return err_set(e, neg_errno(), "%s: wait for ip: %s", step,
+				       strerror(errno));
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	msg[strcspn(msg, "\n")] = 0;

@@ -69,6 +69,11 @@ static void empty_handler(int sig)
 {
 }
 
+static void shutdown_handler(int sig)
+{
+	_exit(0); /* the kernel then kills every process of the node */
+}
+
 /* pid 1 of node K: wait for `up` to place us in the cgroups, set the node up, report, reap. */
 static void __attribute__((noreturn)) init_main(int index, int netfd, int go, int ready)
 {
@@ -110,8 +115,10 @@ static void __attribute__((noreturn)) init_main(int index, int netfd, int go, in
 	sigemptyset(&none);
 	struct sigaction sa = {.sa_handler = empty_handler}; /* SIG_DFL would not wake us */
 	sigaction(SIGCHLD, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL); /* from the host: SIG_DFL terminates the node */
+	/* A PID namespace init ignores every signal it has no handler for (even from the host),
+	 * except SIGKILL: make SIGTERM shut the node down. */
+	sa.sa_handler = shutdown_handler;
+	sigaction(SIGTERM, &sa, NULL);
 	for (;;) {
 		while (waitpid(-1, NULL, WNOHANG) > 0)
 			;
@@ -184,10 +191,11 @@ pid_t tb__node_spawn(int index, const struct tb_cgroups *cg, struct ferry_err *e
 int tb__node_pidfd(const struct testbed_node *n, struct ferry_err *e)
 {
 	if (!n->init_pid || !n->init_alive)
-		return err_set(e, -ESRCH,
-			       "node %s: its init (pid %d) is not running; run `ferry testbed down` "
-			       "and `up` again",
-			       n->name, (int)n->init_pid);
+		return err_set(
+			e, -ESRCH,
+			"node %s: its init (pid %d) is not running; run `ferry testbed down` "
+			"and `up` again",
+			n->name, (int)n->init_pid);
 	int fd = syscall(SYS_pidfd_open, n->init_pid, 0);
 	if (fd < 0)
 		return err_set(e, neg_errno(), "pidfd_open node %s init pid %d: %s", n->name,

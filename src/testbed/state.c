@@ -91,8 +91,9 @@ unsigned long long tb__proc_start_time(pid_t pid)
 	if (!p)
 		return 0;
 	/* after ") " come fields 3 (state) .. 22 (starttime) */
-	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-			  "%*d %*d %llu",
+	if (sscanf(p + 2,
+		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
+		   "%*d %*d %llu",
 		   &start) != 1)
 		return 0;
 	if (p[2] == 'Z' || p[2] == 'X')

@@ -77,8 +77,8 @@ static void daemons_up(const struct testbed_up_opts *o)
 	for (int k = 1; k <= o->nodes; k++) {
 		struct testbed_node n;
 		struct ferry_err de = {{0}};
-		if (tb__read_node(k, &n) < 0 || tb__daemon_start(&n, o->nodes, o->daemon_path, key,
-								 &de) < 0)
+		if (tb__read_node(k, &n) < 0 ||
+		    tb__daemon_start(&n, o->nodes, o->daemon_path, key, &de) < 0)
 			log_warn("node n%d: %s", k, de.msg[0] ? de.msg : "state unreadable");
 	}
 }
@@ -224,8 +224,8 @@ static void forward_signal(int sig)
 		kill(exec_child, sig);
 }
 
-static void __attribute__((noreturn)) exec_child_main(char *const argv[], const int *cgfd, int ncg,
-						       const char *cwd)
+static void __attribute__((noreturn))
+exec_child_main(char *const argv[], const int *cgfd, int ncg, const char *cwd)
 {
 	for (int i = 0; i < ncg; i++)
 		if (write(cgfd[i], "0", 1) != 1) {

@@ -13,14 +13,14 @@
 
 #define TB_STATE_DIR  "/run/ferry-testbed"
 #define TB_LOCK_FILE  "/run/ferry-testbed.lock"
-#define TB_NETNS_PFX  "ferry-tb-"	/* named netns: ferry-tb-hub, ferry-tb-n1, ... */
+#define TB_NETNS_PFX  "ferry-tb-" /* named netns: ferry-tb-hub, ferry-tb-n1, ... */
 #define TB_HUB_NETNS  TB_NETNS_PFX "hub"
-#define TB_BRIDGE     "br0"		/* the bridge, inside the hub namespace */
-#define TB_NODE_IF    "eth0"		/* a node's end of its veth */
-#define TB_SUBNET     "10.77.0"		/* node nK = 10.77.0.K/24 */
-#define TB_CG_NAME    "ferry-testbed"	/* parent cgroup directory in every hierarchy used */
+#define TB_BRIDGE     "br0"	      /* the bridge, inside the hub namespace */
+#define TB_NODE_IF    "eth0"	      /* a node's end of its veth */
+#define TB_SUBNET     "10.77.0"	      /* node nK = 10.77.0.K/24 */
+#define TB_CG_NAME    "ferry-testbed" /* parent cgroup directory in every hierarchy used */
 #define TB_MAX_NODES  64
-#define TB_PORT	      7070		/* ferryd listen port on every node */
+#define TB_PORT	      7070 /* ferryd listen port on every node */
 #define TB_MAX_CGDIRS 4
 
 /* Namespaces a node owns (and `testbed exec` enters). */
@@ -38,7 +38,7 @@ struct testbed_node {
 	int index; /* K of nK */
 	char name[16];
 	char addr[32];
-	pid_t init_pid;		   /* host view; 0 if none recorded */
+	pid_t init_pid;		       /* host view; 0 if none recorded */
 	unsigned long long init_start; /* start time (clock ticks) to detect PID reuse */
 	int init_alive;
 	int ncg;

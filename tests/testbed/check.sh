@@ -281,8 +281,13 @@ fi
 # ---------------------------------------------------------------- crashes
 if tb up 2 >/dev/null 2>&1; then
 	INITS=$(for n in n1 n2; do init_pid $n; done)
-	# shellcheck disable=SC2086
-	kill -9 $INITS
+	"$FERRY" testbed exec n1 -- sleep 1000 >/dev/null 2>&1 &
+	victim=$!
+	sleep 0.2
+	kill -TERM "$(init_pid n1)" # SIGTERM shuts a node down, SIGKILL crashes it
+	kill -9 "$(init_pid n2)"
+	wait $victim
+	t "a node's processes die with its init" test $? = 137
 	sleep 0.2
 	t "status shows crashed inits as dead" test "$(tb status | grep -c 'dead (')" = 2
 	t "exec into a crashed node fails clearly" bash -c \
