@@ -16,6 +16,7 @@
 int cmd_dump(int argc, char **argv);
 int cmd_restore(int argc, char **argv);
 int cmd_keygen(int argc, char **argv);
+int cmd_testbed(int argc, char **argv);
 
 /* Exit code for a library error. */
 int cli_exit_code(int r);

@@ -23,6 +23,7 @@ static const char usage[] =
 	"  run       start a managed process here or on another node\n"
 	"  ps        list the cluster's managed processes\n"
 	"  where     show the node a managed process runs on\n"
+	"  testbed   a cluster of N nodes on this machine (up, down, exec, status)\n"
 	"\n"
 	"Options:\n"
 	"  -v, --verbose   log more (repeat for debug)\n"
@@ -116,6 +117,8 @@ int main(int argc, char **argv)
 		return cmd_ps(argc - i, argv + i);
 	if (!strcmp(argv[i], "where"))
 		return cmd_where(argc - i, argv + i);
+	if (!strcmp(argv[i], "testbed"))
+		return cmd_testbed(argc - i, argv + i);
 	fprintf(stderr, "ferry: unknown command '%s'\n%s", argv[i], usage);
 	return EXIT_USAGE;
 }

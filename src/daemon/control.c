@@ -136,11 +136,23 @@ static void do_run(struct ferryd *d, int fd, struct ctl_req *q, const struct ucr
 	if (q->to[0] && strcmp(q->to, d->cfg.name)) {
 		json_object *req = run_req_json(&q->run), *r = NULL;
 		int x = peer_call(d, q->to, PM_RUN_REQ, req, &r, &e);
+		char id[PROC_ID_MAX];
 		json_object_put(req);
+		if (x == 0 && proto_str(r, "id", id, sizeof(id), 1, &e) < 0)
+			x = -EBADMSG;
 		if (x < 0) {
+			json_object_put(r);
 			reply_error(fd, -x, e.msg);
 			return;
 		}
+		/* We are its home: record it before the user can ask where it is. */
+		json_object *ev = proto_new();
+		json_object_object_add(ev, "ev", json_object_new_string("update"));
+		json_object_object_add(ev, "id", json_object_new_string(id));
+		json_object_object_add(ev, "node", json_object_new_string(q->to));
+		json_object_object_add(ev, "cmd", json_object_new_string(q->run.argv[0]));
+		json_object_object_add(ev, "state", json_object_new_string("running"));
+		worker_event(ev_fd, ev);
 		reply(fd, r);
 		return;
 	}

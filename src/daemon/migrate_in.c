@@ -194,6 +194,7 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	send_simple(c, PM_ACCEPT, 0);
 	if (req->dry_run)
 		_exit(0);
+	uint64_t t0 = mono_ns();
 	int memfd = memfd_create("ferry-image", MFD_CLOEXEC);
 	ssize_t len = memfd < 0 ? neg_errno() : receive_image(&x, memfd, &e);
 	if (len < 0) {
@@ -209,6 +210,8 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 		_exit(1);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	log_debug("migration %s: %zd bytes received in %.1f ms", req->mig, len,
+		  (mono_ns() - t0) / 1e6);
 	struct restore_opts o = {
 		.image_buf = img, .image_len = len, .before_resume = before_resume, .userdata = &x};
 	struct restore_stats st;

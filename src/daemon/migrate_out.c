@@ -137,6 +137,7 @@ static int before_release(void *userdata)
 	json_object *o = NULL;
 	uint32_t type;
 	int r = join_forwarder(x);
+	uint64_t t_stream = mono_ns();
 	if (r < 0)
 		return 1;
 	if (fault_at("src-before-commit") || worker_stop)
@@ -151,6 +152,8 @@ static int before_release(void *userdata)
 	json_object_put(o);
 	o = proto_new();
 	x->commit_ns = mono_ns();
+	log_debug("migration %s: frozen->streamed %.1f ms, ->rebuilt %.1f ms", x->req.mig,
+		  (t_stream - x->frozen_at) / 1e6, (x->commit_ns - t_stream) / 1e6);
 	r = peer_send_json(x->c, PM_COMMIT, o, &x->e);
 	json_object_put(o);
 	o = NULL;
@@ -250,6 +253,31 @@ static int start_forwarder(struct out_ctx *x)
 	return 0;
 }
 
+/* The home learns the new location before the user does (the destination tells it too). */
+static void tell_home(struct out_ctx *x)
+{
+	char home[NODE_NAME_MAX];
+	int32_t pid;
+	uint64_t start;
+	struct ferry_err e = {{0}};
+	if (proto_id_parse(x->req.id, home, &pid, &start) < 0)
+		return;
+	json_object *o = proto_new(), *r = NULL;
+	json_object_object_add(o, "id", json_object_new_string(x->req.id));
+	json_object_object_add(o, "node", json_object_new_string(x->q->to));
+	json_object_object_add(o, "cmd", json_object_new_string(x->req.cmd));
+	json_object_object_add(o, "state", json_object_new_string("running"));
+	if (!strcmp(home, x->d->cfg.name)) {
+		json_object_object_add(o, "ev", json_object_new_string("update"));
+		worker_event(x->ev_fd, o);
+		return;
+	}
+	if (peer_call(x->d, home, PM_UPDATE, o, &r, &e) < 0)
+		log_warn("cannot tell home node %s where %s is: %s", home, x->req.id, e.msg);
+	json_object_put(o);
+	json_object_put(r);
+}
+
 static void report(struct out_ctx *x, int client_fd, const struct dump_stats *st, uint64_t t0)
 {
 	json_object *o = proto_new();
@@ -290,7 +318,9 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 	if (r == 0)
 		r = start_forwarder(&x);
 	if (r == 0) {
-		log_info("%s of pid %d (%s) to %s: %s", verb, q->pid, lp->id, q->to, x.req.mig);
+		log_info("%s of pid %d (%s) to %s: %s (negotiated in %.1f ms)", verb, q->pid,
+			 lp->id, q->to, x.req.mig, (mono_ns() - t0) / 1e6);
+		x.frozen_at = mono_ns();
 		struct dump_opts o = {.pid = q->pid,
 				      .out_fd = x.pipe_wr,
 				      .leave_running = q->cmd == CTL_CLONE,
@@ -312,6 +342,8 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		chan_close(x.c);
 		_exit(1);
 	}
+	if (q->cmd == CTL_MIGRATE)
+		tell_home(&x);
 	log_info("%s of pid %d to %s done: %.1f MiB, frozen %.1f ms", verb, q->pid, q->to,
 		 st.image_bytes / 1048576.0, st.frozen_ns / 1e6);
 	report(&x, client_fd, &st, t0);

@@ -111,6 +111,7 @@ fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1 &
 mig=$!
 sleep 1
 node_kill 2
+fault 2 ""
 wait $mig
 rc=$?
 expect "destination crash: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
@@ -132,6 +133,18 @@ rc=$?
 expect "non-root cannot migrate root's process (status $rc: $(cat "$E2E/perm.err"))" \
 	grep -q "permission denied" "$E2E/perm.err"
 expect "refused migration leaves it on n1" one_copy_on 1
+as_nobody() { # K ferry-args...: run ferry as uid 65534 against node K
+	local k=$1
+	shift
+	setpriv --reuid=65534 --regid=65534 --clear-groups env FERRY_SOCKET="$E2E/n$k/ferryd.sock" \
+		"$FERRY" "$@"
+}
+mkdir -m 777 "$E2E/nobody"
+NID=$(cd "$E2E/nobody" && as_nobody 1 run --stdout "$E2E/nobody/out" sleep 600)
+NP=$(cut -d: -f2 <<<"$NID")
+expect "a user migrates its own process" as_nobody 1 migrate "$NP" --to n2
+expect "it runs on n2 as that user" grep -q "^Uid:.65534" \
+	"/proc/$(live_copies "sleep 600" | awk '$1 == 2 {print $2}')/status"
 reply=$(python3 - "$E2E/n1/ferryd.sock" <<'PY'
 import socket, struct, sys
 out = []

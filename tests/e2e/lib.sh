@@ -24,6 +24,7 @@ e2e_conf() { # K [extra lines]
 		echo "control = $E2E/n$k/ferryd.sock"
 		echo "key = ${2:-$E2E/cluster.key}"
 		echo "timeout_ms = 3000"
+		[ -n "${E2E_NODE_EXTRA:-}" ] && echo "$E2E_NODE_EXTRA"
 		echo "[peers]"
 		for ((j = 1; j <= E2E_NODES; j++)); do
 			[ "$j" = "$k" ] || echo "n$j = 127.0.0.1:$((E2E_PORT + j))"
