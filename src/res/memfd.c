@@ -43,7 +43,7 @@ struct res_memfd_info {
 static int memfd_match(const struct fd_desc *d)
 {
 	size_t n = strlen(d->path), s = strlen(" (deleted)");
-	return S_ISREG(d->st.st_mode) && !strncmp(d->path, "/memfd:", 7) && n > 7 + s &&
+	return S_ISREG(d->st.st_mode) && !strncmp(d->path, "/memfd:", 7) && n > 7 + s && !(d->flags & O_PATH) &&
 	       !strcmp(d->path + n - s, " (deleted)");
 }
 

@@ -24,7 +24,7 @@
 
 static int pipe_match(const struct fd_desc *d)
 {
-	return S_ISFIFO(d->st.st_mode) && !strncmp(d->path, "pipe:[", 6);
+	return S_ISFIFO(d->st.st_mode) && !strncmp(d->path, "pipe:[", 6) && !(d->flags & O_PATH);
 }
 
 int res_pipe_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)

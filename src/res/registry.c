@@ -24,6 +24,7 @@ KIND(res_tcp);
 KIND(res_udp);
 KIND(res_mqueue);
 KIND(res_pty);
+KIND(res_unlinked);
 #undef KIND
 
 #define TREE(n) extern const struct res_tree_ops n __attribute__((weak))
@@ -39,6 +40,7 @@ static const struct res_file_ops *const file_kinds[] = {
 	&res_memfd,  &res_reg,	   &res_dir,	  &res_chr,	&res_pipe,  &res_fifo,
 	&res_eventfd, &res_timerfd, &res_signalfd, &res_epoll,	&res_inotify, &res_pidfd,
 	&res_unix,   &res_tcp,	   &res_udp,	  &res_mqueue,	&res_pty,
+	&res_unlinked,
 };
 
 static const struct res_tree_ops *const tree_kinds[] = {
