@@ -127,20 +127,23 @@ static struct timespec ts_of(int64_t ns)
 	return (struct timespec){ns / NSEC, ns % NSEC};
 }
 
+/* A periodic timer whose expiry is counted in `ticks` but not yet forwarded shows 0 remaining:
+ * its next expiry is one interval away. */
 static int arm(const struct res_timerfd_state *s, int fd)
 {
 	struct itimerspec its = {.it_interval = ts_of(s->interval_ns)};
+	int64_t value = s->value_ns ? s->value_ns : s->interval_ns;
 	int flags = 0;
-	if (!s->value_ns)
+	if (!value)
 		return 0;
 	if ((s->settime_flags & TFD_TIMER_ABSTIME) && is_realtime(s->clockid)) {
-		its.it_value = ts_of(s->deadline_ns);
+		its.it_value = ts_of(s->deadline_ns ? s->deadline_ns : clock_ns(s->clockid) + value);
 		flags = s->settime_flags;
 	} else if (s->settime_flags & TFD_TIMER_ABSTIME) {
-		its.it_value = ts_of(clock_ns(s->clockid) + s->value_ns);
+		its.it_value = ts_of(clock_ns(s->clockid) + value);
 		flags = TFD_TIMER_ABSTIME;
 	} else {
-		its.it_value = ts_of(s->value_ns);
+		its.it_value = ts_of(value);
 	}
 	return timerfd_settime(fd, flags, &its, NULL);
 }
