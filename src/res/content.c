@@ -65,11 +65,12 @@ int res_content_validate(const struct img_file_model *f, uint32_t tag, uint64_t 
 		memcpy(&h, d->data, sizeof(h));
 		uint64_t n = d->len - sizeof(h);
 		if (h.offset < end || h.offset > size || n > size - h.offset)
-			return err_set(e, -EBADMSG,
-				       "image: file %u: content chunk at %llu (%llu bytes) out of order "
-				       "or beyond its size %llu",
-				       f->f.id, (unsigned long long)h.offset, (unsigned long long)n,
-				       (unsigned long long)size);
+			return err_set(
+				e, -EBADMSG,
+				"image: file %u: content chunk at %llu (%llu bytes) out of order "
+				"or beyond its size %llu",
+				f->f.id, (unsigned long long)h.offset, (unsigned long long)n,
+				(unsigned long long)size);
 		end = h.offset + n;
 	}
 	return 0;
@@ -89,8 +90,8 @@ int res_content_fill(struct restore_ctx *c, const struct img_file_model *f, uint
 			ssize_t w = pwrite(fd, p + done, n - done, h.offset + done);
 			if (w <= 0)
 				return err_set(c->e, w < 0 ? neg_errno() : -EIO,
-					       "file %u (%s): cannot write its content: %m", f->f.id,
-					       f->path);
+					       "file %u (%s): cannot write its content: %m",
+					       f->f.id, f->path);
 			done += w;
 		}
 	}

@@ -9,7 +9,7 @@
 
 #include "res/res.h"
 
-#define RES_CONTENT_CHUNK (4UL << 20)	 /* bytes per record (fits the dump buffer) */
+#define RES_CONTENT_CHUNK (4UL << 20)  /* bytes per record (fits the dump buffer) */
 #define RES_CONTENT_MAX	  (1ULL << 30) /* larger files are refused */
 
 struct res_content_chunk {

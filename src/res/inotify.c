@@ -51,7 +51,8 @@ static int mount_of(dev_t dev)
 	snprintf(want, sizeof(want), "%u:%u", major(dev), minor(dev));
 	while (f && fd < 0 && fgets(line, sizeof(line), f)) {
 		char majmin[32];
-		if (sscanf(line, "%*d %*d %31s %*s %4095s", majmin, mnt) == 2 && !strcmp(majmin, want))
+		if (sscanf(line, "%*d %*d %31s %*s %4095s", majmin, mnt) == 2 &&
+		    !strcmp(majmin, want))
 			fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
 	if (f)
@@ -118,11 +119,12 @@ static int inotify_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 				       "pid %d fd %d (inotify): watch %u (mask 0x%x) not supported",
 				       p->pid, d->fd, w[i].wd, w[i].mask);
 		if (watch_path(&w[i], path, sizeof(path), &dev) < 0)
-			return err_set(c->e, -EOPNOTSUPP,
-				       "pid %d fd %d (inotify): watch %u is on inode %llu of device "
-				       "%u:%u, whose path cannot be found",
-				       p->pid, d->fd, w[i].wd, (unsigned long long)w[i].ino,
-				       w[i].sdev >> 20, w[i].sdev & 0xfffff);
+			return err_set(
+				c->e, -EOPNOTSUPP,
+				"pid %d fd %d (inotify): watch %u is on inode %llu of device "
+				"%u:%u, whose path cannot be found",
+				p->pid, d->fd, w[i].wd, (unsigned long long)w[i].ino,
+				w[i].sdev >> 20, w[i].sdev & 0xfffff);
 	}
 	int r = unread_bytes(c, p, d->fd, &unread);
 	if (r < 0)
@@ -158,8 +160,8 @@ static int inotify_dump(struct dump_ctx *c, struct dproc *p, const struct fd_des
 		if (watch_path(&w[i], rec.path, sizeof(rec.path), &dev) < 0)
 			return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d (inotify): watch %u lost",
 				       p->pid, d->fd, w[i].wd);
-		rec.h = (struct res_inotify_rec){w[i].wd, w[i].mask, dev, w[i].ino,
-						 (uint32_t)strlen(rec.path), 0};
+		rec.h = (struct res_inotify_rec){
+			w[i].wd, w[i].mask, dev, w[i].ino, (uint32_t)strlen(rec.path), 0};
 		r = res_write_data(c, f, INOTIFY_TAG_WATCH, &rec, sizeof(rec.h) + rec.h.path_len);
 	}
 	return r;
@@ -179,8 +181,7 @@ static int check_rec(const struct img_file_model *f, const struct img_data *d, u
 		return err_set(e, -EBADMSG, "image: inotify file %u: watch %u invalid", f->f.id,
 			       h->wd);
 	if (h->path_len == 0 || h->path_len > IMG_MAX_PATH - 1 ||
-	    d->len != sizeof(*h) + h->path_len || path[0] != '/' ||
-	    memchr(path, 0, h->path_len))
+	    d->len != sizeof(*h) + h->path_len || path[0] != '/' || memchr(path, 0, h->path_len))
 		return err_set(e, -EBADMSG, "image: inotify file %u: watch %u path invalid",
 			       f->f.id, h->wd);
 	return 0;

@@ -43,8 +43,8 @@ struct res_memfd_info {
 static int memfd_match(const struct fd_desc *d)
 {
 	size_t n = strlen(d->path), s = strlen(" (deleted)");
-	return S_ISREG(d->st.st_mode) && !strncmp(d->path, "/memfd:", 7) && n > 7 + s && !(d->flags & O_PATH) &&
-	       !strcmp(d->path + n - s, " (deleted)");
+	return S_ISREG(d->st.st_mode) && !strncmp(d->path, "/memfd:", 7) && n > 7 + s &&
+	       !(d->flags & O_PATH) && !strcmp(d->path + n - s, " (deleted)");
 }
 
 static int memfd_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
@@ -172,7 +172,8 @@ static int memfd_validate(const struct img_model *m, const struct img_file_model
 	memcpy(&mi, d->data, sizeof(mi));
 	int r = check_info(m, f, &mi, e);
 	if (r == 0 && mi.map_pid && ndata)
-		return err_set(e, -EBADMSG, "image: memfd file %u: mapped yet has content", f->f.id);
+		return err_set(e, -EBADMSG, "image: memfd file %u: mapped yet has content",
+			       f->f.id);
 	return r ? r : res_content_validate(f, MEMFD_TAG_DATA, mi.size, e);
 }
 

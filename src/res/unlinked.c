@@ -85,7 +85,8 @@ static int unlinked_dump(struct dump_ctx *c, struct dproc *p, const struct fd_de
 	snprintf(path, sizeof(path), "/proc/%d/fd/%d", p->pid, d->fd);
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOATIME);
 	if (fd < 0)
-		return err_set(c->e, neg_errno(), "%s: cannot open it to save its content: %m", who);
+		return err_set(c->e, neg_errno(), "%s: cannot open it to save its content: %m",
+			       who);
 	return res_content_dump(c, f, UNLINKED_TAG_DATA, fd, ui.size, who);
 }
 

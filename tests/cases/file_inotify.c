@@ -80,7 +80,8 @@ int main(void)
 		bail("create");
 	n = read(in, ev, sizeof(ev));
 	e = (struct inotify_event *)ev;
-	if (n < (ssize_t)sizeof(*e) || e->wd != 1 || e->mask != IN_CREATE || strcmp(e->name, "created"))
+	if (n < (ssize_t)sizeof(*e) || e->wd != 1 || e->mask != IN_CREATE ||
+	    strcmp(e->name, "created"))
 		bail("no IN_CREATE on wd 1");
 	if (write(fd, "x", 1) != 1)
 		bail("write");

@@ -83,7 +83,8 @@ int main(void)
 	CASE_CHECK(lseek(a, 4096, SEEK_DATA) == MIB); /* the hole is still a hole */
 	CASE_CHECK(pwrite(a, "x", 1, MIB + 100) == -1 && errno == EPERM); /* F_SEAL_GROW */
 	CASE_CHECK(pread(b, buf, 7, 10) == 7 && !memcmp(buf, "via-map", 7));
-	CASE_CHECK(pwrite(b, "via-fd", 6, 100) == 6 && !memcmp((const char *)bm + 100, "via-fd", 6));
+	CASE_CHECK(pwrite(b, "via-fd", 6, 100) == 6 &&
+		   !memcmp((const char *)bm + 100, "via-fd", 6));
 	CASE_CHECK(pread(d, buf, 6, 0) == 6 && !memcmp(buf, "sealed", 6));
 	CASE_CHECK(pwrite(d, "x", 1, 0) == -1 && errno == EPERM);
 	CASE_CHECK(pwrite(cfd, "from-parent", 11, 4000) == 11 && write(go[1], "g", 1) == 1);

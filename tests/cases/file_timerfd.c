@@ -70,8 +70,8 @@ int main(void)
 	CASE_CHECK(timerfd_gettime(a, &g) == 0);
 	if (ns(&g.it_interval) != 2500 * MS || ns(&g.it_value) > 30000 * MS ||
 	    ns(&g.it_value) < 30000 * MS - (now(CLOCK_MONOTONIC) - t0) - 50 * MS)
-		case_fail("relative timer: value %lld ns, interval %lld ns", (long long)ns(&g.it_value),
-			  (long long)ns(&g.it_interval));
+		case_fail("relative timer: value %lld ns, interval %lld ns",
+			  (long long)ns(&g.it_value), (long long)ns(&g.it_interval));
 	fdinfo_has(a, "clockid: 1");
 	CASE_CHECK((fcntl(a, F_GETFL) & O_NONBLOCK) && !(fcntl(e, F_GETFL) & O_NONBLOCK));
 	if (read(b, &ticks, 8) != 8 || ticks != 1)

@@ -60,8 +60,8 @@ int main(void)
 	}
 	case_ready();
 	case_wait();
-	if (fstat(rw, &s) || s.st_nlink != 0 || s.st_size != MIB + 3 || (s.st_mode & 07777) != 0640 ||
-	    s.st_uid != 1234 || s.st_gid != 5678)
+	if (fstat(rw, &s) || s.st_nlink != 0 || s.st_size != MIB + 3 ||
+	    (s.st_mode & 07777) != 0640 || s.st_uid != 1234 || s.st_gid != 5678)
 		bail("size, links, mode or owner changed");
 	snprintf(fdp, sizeof(fdp), "/proc/self/fd/%d", rw);
 	ssize_t n = readlink(fdp, link, sizeof(link) - 1);
@@ -72,7 +72,8 @@ int main(void)
 	    lseek(ro, 0, SEEK_CUR) != 7)
 		bail("offsets changed");
 	if ((fcntl(app, F_GETFL) & (O_ACCMODE | O_APPEND)) != (O_WRONLY | O_APPEND) ||
-	    (fcntl(ro, F_GETFL) & O_ACCMODE) != O_RDONLY || (fcntl(rw, F_GETFL) & O_ACCMODE) != O_RDWR)
+	    (fcntl(ro, F_GETFL) & O_ACCMODE) != O_RDONLY ||
+	    (fcntl(rw, F_GETFL) & O_ACCMODE) != O_RDWR)
 		bail("flags changed");
 	static char got[10000];
 	if (pread(ro, got, 10000, 0) != 10000 || memcmp(got, buf, 10000) ||

@@ -42,7 +42,8 @@ int main(void)
 		case_fail("bpf map");
 	case_ready();
 	case_wait();
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	v = 0;
 	CASE_CHECK(elem(BPF_MAP_LOOKUP_ELEM, fd, 1, &v) == 0 && v == 0x1234567890ULL);
 	case_pass();

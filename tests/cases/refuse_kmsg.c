@@ -19,7 +19,8 @@ int main(void)
 		case_fail("open /dev/kmsg");
 	case_ready();
 	case_wait();
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	CASE_CHECK(read(fd, rec, sizeof(rec)) > 0);
 	case_pass();
 }

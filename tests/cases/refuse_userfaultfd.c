@@ -27,7 +27,8 @@ int main(void)
 		case_fail("userfaultfd");
 	case_ready();
 	case_wait();
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	memset(&reg, 0, sizeof(reg));
 	reg.range.start = (unsigned long)m;
 	reg.range.len = 4096;
