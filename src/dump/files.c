@@ -80,6 +80,16 @@ static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_de
 	int r = read_fd_facts(c, p->pid, fd, d);
 	if (r < 0)
 		return r;
+	const char *lock = strstr(d->fdinfo, "\nlock:");
+	if (lock) {
+		lock += strlen("\nlock:");
+		while (*lock == '\t' || *lock == ' ')
+			lock++;
+		return err_set(c->e, -EOPNOTSUPP,
+			       "pid %d fd %d (%s) holds a file lock (%.*s): file locks are not "
+			       "supported yet",
+			       p->pid, fd, d->path, (int)strcspn(lock, "\n"), lock);
+	}
 	d->ops = res_file_match(d);
 	if (!d->ops) {
 		if (strstr(d->path, " (deleted)"))

@@ -251,6 +251,7 @@ enum img_file_kind {
 	FILE_UDP,
 	FILE_MQUEUE,
 	FILE_PTY,
+	FILE_UNLINKED, /* a regular file deleted while open (src/res/unlinked.c) */
 	FILE_KIND_MAX,
 };
 

@@ -92,7 +92,7 @@ static int reopen(struct restore_ctx *c, const struct img_file_model *f, int *re
 		return err_set(c->e, -ESTALE, "file %s is not the file that was open at the dump",
 			       path);
 	}
-	if (f->f.kind == FILE_REG && lseek(fd, f->f.pos, SEEK_SET) < 0) {
+	if (f->f.kind == FILE_REG && !(f->f.flags & O_PATH) && lseek(fd, f->f.pos, SEEK_SET) < 0) {
 		close(fd);
 		return err_set(c->e, neg_errno(), "file %s: cannot seek to %llu: %m", path,
 			       (unsigned long long)f->f.pos);

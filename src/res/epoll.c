@@ -112,8 +112,8 @@ static int epoll_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 			       p->pid, d->fd, d->flags);
 	/* Owners are searched in dump(), once every process's fds are described. */
 	if (res_parse_epoll(d->fdinfo, &it, &n) == -EBADMSG)
-		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d (epoll): unreadable fdinfo",
-			       p->pid, d->fd);
+		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d (epoll): unreadable fdinfo", p->pid,
+			       d->fd);
 	return 0;
 }
 
@@ -149,7 +149,8 @@ static int epoll_validate(const struct img_model *m, const struct img_file_model
 	if ((f->f.flags & ~(uint32_t)EPOLL_FLAGS_OK) || (f->f.flags & O_ACCMODE) != O_RDWR)
 		return err_set(e, -EBADMSG, "image: epoll file %u: flags 0%o invalid", f->f.id,
 			       f->f.flags);
-	if (f->ndata != (d ? 1 : 0) || (d && (d->len == 0 || d->len % sizeof(struct res_epoll_reg))))
+	if (f->ndata != (d ? 1 : 0) ||
+	    (d && (d->len == 0 || d->len % sizeof(struct res_epoll_reg))))
 		return err_set(e, -EBADMSG, "image: epoll file %u: bad registration records",
 			       f->f.id);
 	for (uint64_t off = 0; d && off < d->len; off += sizeof(struct res_epoll_reg)) {

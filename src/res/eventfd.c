@@ -55,8 +55,8 @@ static int eventfd_validate(const struct img_model *m, const struct img_file_mod
 	struct res_eventfd_state s;
 	const struct img_data *d = res_data(f, EVENTFD_TAG_STATE);
 	if (f->ndata != 1 || !d || d->len != sizeof(s))
-		return err_set(e, -EBADMSG, "image: eventfd file %u: needs exactly one state record",
-			       f->f.id);
+		return err_set(e, -EBADMSG,
+			       "image: eventfd file %u: needs exactly one state record", f->f.id);
 	memcpy(&s, d->data, sizeof(s));
 	if (s.count > EVENTFD_MAX || s.semaphore > 1 || s.pad)
 		return err_set(e, -EBADMSG, "image: eventfd file %u: invalid state", f->f.id);

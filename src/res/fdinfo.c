@@ -34,7 +34,8 @@ const char *res_fdinfo_value(const char *fdinfo, const char *key)
 static int parse_u64(const char *v, int base, uint64_t *ret, const char **end)
 {
 	char *e;
-	if (!v || !((*v >= '0' && *v <= '9') || (base == 16 && ((*v | 0x20) >= 'a' && (*v | 0x20) <= 'f'))))
+	if (!v || !((*v >= '0' && *v <= '9') ||
+		    (base == 16 && ((*v | 0x20) >= 'a' && (*v | 0x20) <= 'f'))))
 		return -EBADMSG;
 	errno = 0;
 	*ret = strtoull(v, &e, base);
@@ -118,7 +119,8 @@ static int field(const char *l, const char *name, int base, uint64_t *ret)
 	const char *eol = strchr(l, '\n');
 	size_t len = eol ? (size_t)(eol - l) : strlen(l), nlen = strlen(name);
 	for (size_t i = 0; i + nlen <= len; i++)
-		if ((i == 0 || l[i - 1] == ' ' || l[i - 1] == '\t') && !strncmp(l + i, name, nlen)) {
+		if ((i == 0 || l[i - 1] == ' ' || l[i - 1] == '\t') &&
+		    !strncmp(l + i, name, nlen)) {
 			const char *v = l + i + nlen;
 			while (*v == ' ')
 				v++;

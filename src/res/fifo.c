@@ -16,7 +16,8 @@
 
 static int fifo_match(const struct fd_desc *d)
 {
-	return S_ISFIFO(d->st.st_mode) && d->path[0] == '/' && !strstr(d->path, " (deleted)");
+	return S_ISFIFO(d->st.st_mode) && d->path[0] == '/' && !strstr(d->path, " (deleted)") &&
+	       !(d->flags & O_PATH);
 }
 
 static int fifo_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)

@@ -45,10 +45,11 @@ static int pidfd_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 			       "pid %d fd %d is a pidfd of a process that exited and was reaped",
 			       p->pid, d->fd);
 	if (!in_tree(c, pid))
-		return err_set(c->e, -EOPNOTSUPP,
-			       "pid %d fd %d is a pidfd of pid %d, which is outside the dumped tree%s",
-			       p->pid, d->fd, pid,
-			       d->flags & PIDFD_THREAD_FL ? " (or a thread, not a process)" : "");
+		return err_set(
+			c->e, -EOPNOTSUPP,
+			"pid %d fd %d is a pidfd of pid %d, which is outside the dumped tree%s",
+			p->pid, d->fd, pid,
+			d->flags & PIDFD_THREAD_FL ? " (or a thread, not a process)" : "");
 	if (d->flags & ~(uint32_t)(PIDFD_FLAGS_OK | O_CLOEXEC))
 		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d (pidfd): flags 0%o not supported",
 			       p->pid, d->fd, d->flags);

@@ -24,7 +24,7 @@
 
 static int pipe_match(const struct fd_desc *d)
 {
-	return S_ISFIFO(d->st.st_mode) && !strncmp(d->path, "pipe:[", 6);
+	return S_ISFIFO(d->st.st_mode) && !strncmp(d->path, "pipe:[", 6) && !(d->flags & O_PATH);
 }
 
 int res_pipe_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
@@ -120,7 +120,8 @@ static int peek(struct dump_ctx *c, const char *who, int fd, uint32_t size, int 
 	for (ssize_t off = 0; off < n;) {
 		ssize_t r = read(t0, buf + off, n - off);
 		if (r <= 0)
-			return err_set(c->e, r < 0 ? neg_errno() : -EIO, "%s: reading the copy", who);
+			return err_set(c->e, r < 0 ? neg_errno() : -EIO, "%s: reading the copy",
+				       who);
 		off += r;
 	}
 	return 0;
@@ -198,7 +199,8 @@ int res_pipe_check_records(const struct img_file_model *f, struct ferry_err *e)
 					       : d->tag == PIPE_TAG_DATA ? &data
 									 : NULL;
 		if (!slot || *slot)
-			return err_set(e, -EBADMSG, "image: pipe file %u: unexpected or repeated tag %u",
+			return err_set(e, -EBADMSG,
+				       "image: pipe file %u: unexpected or repeated tag %u",
 				       f->f.id, d->tag);
 		*slot = d;
 	}
@@ -210,8 +212,9 @@ int res_pipe_check_records(const struct img_file_model *f, struct ferry_err *e)
 	if (r < 0)
 		return r;
 	if (data && (data->len == 0 || data->len > pi.pipe_size))
-		return err_set(e, -EBADMSG, "image: pipe file %u: %llu unread bytes for a %u-byte pipe",
-			       f->f.id, (unsigned long long)data->len, pi.pipe_size);
+		return err_set(e, -EBADMSG,
+			       "image: pipe file %u: %llu unread bytes for a %u-byte pipe", f->f.id,
+			       (unsigned long long)data->len, pi.pipe_size);
 	return 0;
 }
 
@@ -292,8 +295,8 @@ int res_pipe_fill(struct restore_ctx *c, const struct img_file_model *f, int wfd
 int res_pipe_set_flags(struct restore_ctx *c, const struct img_file_model *f, int fd)
 {
 	if (fcntl(fd, F_SETFL, f->f.flags & O_NONBLOCK) < 0)
-		return err_set(c->e, neg_errno(), "file %u (%s): cannot set its flags: %m",
-			       f->f.id, f->path);
+		return err_set(c->e, neg_errno(), "file %u (%s): cannot set its flags: %m", f->f.id,
+			       f->path);
 	return 0;
 }
 
@@ -351,8 +354,7 @@ static int create_fresh(struct restore_ctx *c, const struct img_file_model *f,
 	return df ? res_pipe_fill(c, df, p[1]) : 0;
 }
 
-static int group_get(struct restore_ctx *c, const struct img_file_model *f,
-		     struct pipe_group **ret)
+static int group_get(struct restore_ctx *c, const struct img_file_model *f, struct pipe_group **ret)
 {
 	struct pipe_state *s = state(c);
 	if (!s)

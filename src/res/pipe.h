@@ -20,11 +20,11 @@ enum res_pipe_tag {
 
 /* PIPE_TAG_INFO: fixed layout, little-endian. */
 struct res_pipe_info {
-	uint32_t pipe_size;	   /* F_GETPIPE_SZ: power of two, PIPE_MIN_SIZE..PIPE_MAX_SIZE */
-	uint32_t noutside;	   /* entries used in outside[], 0..PIPE_MAX_OUTSIDE */
-	struct {		   /* processes outside the tree that held this pipe at the dump */
-		uint32_t pid;	   /* != 0 */
-		int32_t fd;	   /* >= 0 */
+	uint32_t pipe_size;   /* F_GETPIPE_SZ: power of two, PIPE_MIN_SIZE..PIPE_MAX_SIZE */
+	uint32_t noutside;    /* entries used in outside[], 0..PIPE_MAX_OUTSIDE */
+	struct {	      /* processes outside the tree that held this pipe at the dump */
+		uint32_t pid; /* != 0 */
+		int32_t fd;   /* >= 0 */
 	} outside[PIPE_MAX_OUTSIDE]; /* unused entries are zero */
 };
 

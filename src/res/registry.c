@@ -24,6 +24,7 @@ KIND(res_tcp);
 KIND(res_udp);
 KIND(res_mqueue);
 KIND(res_pty);
+KIND(res_unlinked);
 #undef KIND
 
 #define TREE(n) extern const struct res_tree_ops n __attribute__((weak))
@@ -40,6 +41,7 @@ static const struct res_file_ops *const file_kinds[] = {
 	&res_mqueue,	/* before res_reg: a queue looks like a regular file */
 	&res_memfd,
 	&res_reg,
+	&res_unlinked,	/* deleted-but-open regular files */
 	&res_dir,
 	&res_chr,
 	&res_pipe,

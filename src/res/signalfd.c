@@ -51,8 +51,8 @@ static int signalfd_validate(const struct img_model *m, const struct img_file_mo
 	uint64_t mask;
 	const struct img_data *d = res_data(f, SIGNALFD_TAG_MASK);
 	if (f->ndata != 1 || !d || d->len != sizeof(mask))
-		return err_set(e, -EBADMSG, "image: signalfd file %u: needs exactly one mask record",
-			       f->f.id);
+		return err_set(e, -EBADMSG,
+			       "image: signalfd file %u: needs exactly one mask record", f->f.id);
 	memcpy(&mask, d->data, sizeof(mask));
 	if (mask & SIGNALFD_NEVER)
 		return err_set(e, -EBADMSG, "image: signalfd file %u: mask has SIGKILL or SIGSTOP",

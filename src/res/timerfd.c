@@ -49,7 +49,7 @@ static int is_realtime(int32_t clk)
 static int64_t clock_ns(int32_t clk)
 {
 	struct timespec ts;
-	clock_gettime(clk == CLOCK_REALTIME_ALARM	? CLOCK_REALTIME
+	clock_gettime(clk == CLOCK_REALTIME_ALARM   ? CLOCK_REALTIME
 		      : clk == CLOCK_BOOTTIME_ALARM ? CLOCK_BOOTTIME
 						    : clk,
 		      &ts);
@@ -101,8 +101,8 @@ static int timerfd_validate(const struct img_model *m, const struct img_file_mod
 	struct res_timerfd_state s;
 	const struct img_data *d = res_data(f, TIMERFD_TAG_STATE);
 	if (f->ndata != 1 || !d || d->len != sizeof(s))
-		return err_set(e, -EBADMSG, "image: timerfd file %u: needs exactly one state record",
-			       f->f.id);
+		return err_set(e, -EBADMSG,
+			       "image: timerfd file %u: needs exactly one state record", f->f.id);
 	memcpy(&s, d->data, sizeof(s));
 	if (!clock_ok(s.clockid))
 		return err_set(e, -EBADMSG, "image: timerfd file %u: clock %d", f->f.id, s.clockid);
@@ -114,8 +114,8 @@ static int timerfd_validate(const struct img_model *m, const struct img_file_mod
 	if (s.value_ns < 0 || s.interval_ns < 0 || s.deadline_ns < 0 ||
 	    (s.deadline_ns && !(s.settime_flags & TFD_TIMER_ABSTIME)) ||
 	    (!s.value_ns && s.deadline_ns))
-		return err_set(e, -EBADMSG, "image: timerfd file %u: negative or inconsistent times",
-			       f->f.id);
+		return err_set(e, -EBADMSG,
+			       "image: timerfd file %u: negative or inconsistent times", f->f.id);
 	if ((f->f.flags & ~(uint32_t)TIMERFD_FLAGS_OK) || (f->f.flags & O_ACCMODE) != O_RDWR)
 		return err_set(e, -EBADMSG, "image: timerfd file %u: flags 0%o invalid", f->f.id,
 			       f->f.flags);
@@ -127,20 +127,24 @@ static struct timespec ts_of(int64_t ns)
 	return (struct timespec){ns / NSEC, ns % NSEC};
 }
 
+/* A periodic timer whose expiry is counted in `ticks` but not yet forwarded shows 0 remaining:
+ * its next expiry is one interval away. */
 static int arm(const struct res_timerfd_state *s, int fd)
 {
 	struct itimerspec its = {.it_interval = ts_of(s->interval_ns)};
+	int64_t value = s->value_ns ? s->value_ns : s->interval_ns;
 	int flags = 0;
-	if (!s->value_ns)
+	if (!value)
 		return 0;
 	if ((s->settime_flags & TFD_TIMER_ABSTIME) && is_realtime(s->clockid)) {
-		its.it_value = ts_of(s->deadline_ns);
+		its.it_value =
+			ts_of(s->deadline_ns ? s->deadline_ns : clock_ns(s->clockid) + value);
 		flags = s->settime_flags;
 	} else if (s->settime_flags & TFD_TIMER_ABSTIME) {
-		its.it_value = ts_of(clock_ns(s->clockid) + s->value_ns);
+		its.it_value = ts_of(clock_ns(s->clockid) + value);
 		flags = TFD_TIMER_ABSTIME;
 	} else {
-		its.it_value = ts_of(s->value_ns);
+		its.it_value = ts_of(value);
 	}
 	return timerfd_settime(fd, flags, &its, NULL);
 }

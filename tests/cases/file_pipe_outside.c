@@ -80,7 +80,8 @@ int main(void)
 		}
 		_exit(write(pp[1], &h, sizeof(h)) == sizeof(h) ? 0 : 1);
 	}
-	if (waitpid(mid, &st, 0) != mid || st || read(pp[0], &helper_pid, sizeof(helper_pid)) != sizeof(helper_pid))
+	if (waitpid(mid, &st, 0) != mid || st ||
+	    read(pp[0], &helper_pid, sizeof(helper_pid)) != sizeof(helper_pid))
 		case_fail("starting the helper");
 	close(pp[0]);
 	close(pp[1]);

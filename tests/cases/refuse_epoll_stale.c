@@ -21,7 +21,8 @@ int main(void)
 		case_fail("setup");
 	case_ready();
 	case_wait();
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	CASE_CHECK(epoll_wait(ep, &ev, 1, 0) == 1 && ev.data.u64 == 42 && ev.events == EPOLLIN);
 	case_pass();
 }

@@ -22,7 +22,8 @@ int main(void)
 	snprintf(want, sizeof(want), "\nPid:\t%d\n", getppid());
 	case_ready();
 	case_wait();
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
 	CASE_CHECK(case_read_file(path, buf, sizeof(buf)) > 0 && (p = strstr(buf, want)) != NULL);
 	case_pass();

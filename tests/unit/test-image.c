@@ -736,7 +736,7 @@ static void test_reject_shm(void **state)
 }
 
 CASE(f_id, FILE_(0)->id = 0)
-CASE(f_kind, FILE_(0)->kind = FILE_KIND_MAX)
+CASE(f_kind, FILE_(0)->kind = 999)
 CASE(f_rel, set_data(nth_rec(s, REC_FILE, 0), "tmp/data.log!", 13))
 CASE(f_empty, {
 	FILE_(0)->path_len = 0;
@@ -755,7 +755,7 @@ static void test_reject_file_fd(void **state)
 {
 	static const struct bad_case c[] = {
 		{"id", f_id, "REC_FILE id 0: id is 0"},
-		{"kind", f_kind, "REC_FILE id 2: kind"},
+		{"kind", f_kind, "REC_FILE id 2: kind 999 unknown"},
 		{"relative", f_rel, "REC_FILE id 2: path is not absolute"},
 		{"empty", f_empty, "REC_FILE id 2: path_len 0"},
 		{"tty", f_tty, "is_tty 1 invalid"},
@@ -862,6 +862,75 @@ static void test_reject_tree(void **state)
 		{"zombie pid = tid", x_zombie_tid, "tid 102: pid/tid used twice"},
 	};
 	run_cases(c, ARRAY_SIZE(c));
+}
+
+/* ---- REC_FILE_DATA belongs to the REC_FILE right before it ---- */
+
+static void add_file_data(struct spec *s, uint32_t file_id, uint32_t tag, const char *bytes)
+{
+	struct img_file_data *d = add(s, REC_FILE_DATA, sizeof(*d), 0);
+	d->file_id = file_id;
+	d->tag = tag;
+	set_data(&s->r[s->n - 1], bytes, strlen(bytes));
+}
+
+CASE(fd_late, add_file_data(s, 2, 1, "x")) /* file 1 came in between */
+CASE(fd_before, {
+	add_file_data(s, 1, 1, "x");
+	struct rec tmp = s->r[s->n - 1];
+	s->r[s->n - 1] = s->r[s->n - 2];
+	s->r[s->n - 2] = tmp;
+})
+CASE(fd_other, {
+	add_file(s, 3, FILE_REG, "/x");
+	add_file_data(s, 1, 1, "x");
+})
+CASE(fd_tag0, add_file_data(s, 1, 0, "x"))
+CASE(fd_id0, add_file_data(s, 0, 1, "x"))
+CASE(fd_after_fd, {
+	add_fd(s, 7, 1);
+	add_file_data(s, 1, 1, "x");
+})
+
+static void test_reject_file_data(void **state)
+{
+	static const struct bad_case c[] = {
+		{"after another file", fd_late,
+		 "REC_FILE_DATA file 2 does not follow its REC_FILE"},
+		{"before its file", fd_before, "REC_FILE_DATA file 1 does not follow its REC_FILE"},
+		{"a file in between", fd_other,
+		 "REC_FILE_DATA file 1 does not follow its REC_FILE"},
+		{"another record between", fd_after_fd,
+		 "REC_FILE_DATA file 1 does not follow its REC_FILE"},
+		{"tag 0", fd_tag0, "file_id or tag is 0"},
+		{"id 0", fd_id0, "file_id or tag is 0"},
+	};
+	run_cases(c, ARRAY_SIZE(c));
+}
+
+/* Several REC_FILE_DATA right after their REC_FILE load, in order, with their bytes. */
+static void test_file_data_loads(void **state)
+{
+	struct spec s = {0};
+	struct ferry_err e = {{0}};
+	struct img_model *m = NULL;
+	size_t len;
+	build_full(&s);
+	add_file_data(&s, 1, 1, "first");
+	add_file_data(&s, 1, 7, "second!");
+	uint8_t *buf = to_buf(&s, &len);
+	assert_int_equal(img_load_buf(buf, len, &m, &e), 0);
+	struct img_file_model *f = img_model_file(m, 1);
+	assert_non_null(f);
+	assert_int_equal(f->ndata, 2);
+	assert_true(f->data[0].tag == 1 && f->data[0].len == 5 &&
+		    !memcmp(f->data[0].data, "first", 5));
+	assert_true(f->data[1].tag == 7 && f->data[1].len == 7 &&
+		    !memcmp(f->data[1].data, "second!", 7));
+	assert_int_equal(img_model_file(m, 2)->ndata, 0);
+	img_model_free(m);
+	free(buf);
+	spec_free(&s);
 }
 
 /* ---- raw byte corruption ---- */
@@ -1375,6 +1444,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_writer_errors),	 cmocka_unit_test(test_writer_pipe),
 		cmocka_unit_test(test_record_names),
 		cmocka_unit_test(test_pages_threaded),
+		cmocka_unit_test(test_reject_file_data),
+		cmocka_unit_test(test_file_data_loads),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
