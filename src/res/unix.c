@@ -266,6 +266,8 @@ static int read_queue(int fd, int type, struct qbuf *q)
 static void set_name(uint8_t *dst, uint32_t *dlen, uint32_t *flags, const char *name,
 		     uint32_t len, uint32_t path_flag, uint32_t abs_flag)
 {
+	if (len && name[0]) /* a path: the kernel keeps its terminating NUL */
+		len = strnlen(name, len);
 	*dlen = len;
 	memcpy(dst, name, len);
 	if (len && flags)
@@ -279,9 +281,10 @@ static void file_facts(struct unix_rec *r, const struct unix_diag_info *u)
 	struct stat st;
 	memcpy(path, r->name, r->name_len);
 	path[r->name_len] = 0;
-	r->file_dev = u->vfs_dev;
 	r->file_ino = u->vfs_ino;
+	/* sock_diag gives the kernel's dev_t encoding; stat()'s is what restore compares with */
 	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_ino == u->vfs_ino) {
+		r->file_dev = st.st_dev;
 		r->file_mode = st.st_mode & 07777;
 		r->file_uid = st.st_uid;
 		r->file_gid = st.st_gid;
@@ -571,7 +574,8 @@ static int unix_validate(const struct img_model *m, const struct img_file_model 
 
 struct made {
 	uint64_t ino;
-	int fd;
+	int fd;	    /* ours, or once handed over, its slot in the file table */
+	int handed; /* returned by open(): rfiles.c put it at fd */
 };
 struct rstate {
 	struct made *v;
@@ -599,7 +603,7 @@ static int made_add(struct rstate *s, uint64_t ino, int fd)
 	if (!n)
 		return -ENOMEM;
 	s->v = n;
-	s->v[s->n++] = (struct made){ino, fd};
+	s->v[s->n++] = (struct made){ino, fd, 0};
 	return 0;
 }
 
@@ -909,9 +913,11 @@ static int unix_open(struct restore_ctx *c, const struct img_file_model *f, int 
 	if (e < 0)
 		return e;
 	for (size_t i = 0; i < st->n; i++)
-		if (st->v[i].ino == r.ino && st->v[i].fd >= 0) {
+		if (st->v[i].ino == r.ino && !st->v[i].handed) {
 			int fd = st->v[i].fd;
-			st->v[i].fd = -2; /* handed over: rfiles.c owns it now */
+			/* rfiles.c owns it now, at this slot (later groups may still send to it) */
+			st->v[i].handed = 1;
+			st->v[i].fd = c->table_base + (int)(f - c->m->files);
 			if ((f->f.flags & O_NONBLOCK) && fcntl(fd, F_SETFL, O_NONBLOCK) < 0)
 				return neg_errno();
 			*ret_fd = fd;
@@ -924,7 +930,7 @@ static void unix_cleanup(struct restore_ctx *c, int failed)
 {
 	struct rstate *st = c->file_state[FILE_UNIX];
 	for (size_t i = 0; st && i < st->n; i++)
-		if (st->v[i].fd >= 0)
+		if (!st->v[i].handed)
 			close(st->v[i].fd);
 	if (st)
 		free(st->v);
