@@ -537,6 +537,7 @@ int netlock_take(struct dump_ctx *c)
 static void lock_dump_done(struct dump_ctx *c, int resumed)
 {
 	tcp_dump_end(c, resumed);
+	unix_dump_end();
 	if (dl.held && resumed) {
 		int64_t held = release(dl.st.id);
 		if (held < 0)

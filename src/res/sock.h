@@ -110,30 +110,35 @@ int udp_rec_validate(const struct udp_rec *u, uint64_t len, struct ferry_err *e)
 /* ---- UNIX ---- */
 #define UNIX_REC_NAME_MAX 108
 enum unix_rec_flags {
-	UNIX_REC_PATH = 0x1,	     /* bound to a filesystem path (name[0] != 0) */
+	UNIX_REC_PATH = 0x1,	     /* bound to an absolute filesystem path (name[0] != 0) */
 	UNIX_REC_ABSTRACT = 0x2,     /* bound to an abstract name (name[0] == 0) */
-	UNIX_REC_PEER_OUTSIDE = 0x4, /* connected (dgram) to a named socket outside the tree */
-	UNIX_REC_LISTEN = 0x8,
-	UNIX_REC_CONNECTED = 0x10, /* has a peer */
+	UNIX_REC_LISTEN = 0x4,	     /* listening; SOCK_TAG_UNIX_ICONS lists its pending clients */
+	UNIX_REC_CONNECTED = 0x8,    /* connected to the image's socket peer_ino */
+	UNIX_REC_PEER_OUTSIDE = 0x10, /* dgram: connected to the named socket peer_name outside */
+	UNIX_REC_PEER_GONE = 0x20,   /* its peer was closed (stream: EOF after the queue) */
+	UNIX_REC_PENDING = 0x40,     /* a client not yet accepted by the listener listener_ino */
+	UNIX_REC_UNLINKED = 0x80,    /* PATH: the path no longer named the socket at the dump */
+	UNIX_REC_FLAGS = 0xff,
 };
 struct unix_rec {
 	uint32_t type;	   /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
 	uint32_t flags;	   /* UNIX_REC_* */
 	uint32_t shutdown; /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
-	uint32_t backlog;
+	uint32_t backlog;  /* LISTEN */
 	uint64_t ino;	   /* its own socket inode (= REC_FILE ino) */
-	uint64_t peer_ino; /* the peer's socket inode, 0 if none */
-	uint32_t name_len; /* bytes of name used (abstract: includes the leading 0) */
-	uint32_t file_mode; /* path: mode, owner of the socket file */
-	uint32_t file_uid, file_gid;
+	uint64_t peer_ino; /* CONNECTED: the peer's socket inode */
+	uint64_t listener_ino; /* PENDING */
+	uint64_t file_dev, file_ino; /* PATH: the socket file (to recognise it at restore) */
+	uint32_t file_mode, file_uid, file_gid;
+	uint32_t name_len; /* bytes of name (abstract: with the leading 0) */
 	uint8_t name[UNIX_REC_NAME_MAX];
-	uint8_t peer_name[UNIX_REC_NAME_MAX]; /* PEER_OUTSIDE: the name to connect to */
-	uint32_t peer_name_len;
-	uint32_t nqueued; /* messages (dgram/seqpacket) or bytes (stream) in SOCK_TAG_UNIX_QUEUE */
-	uint64_t listener_ino; /* a pending (not accepted) connection's client: 0 otherwise */
+	uint32_t peer_name_len; /* PEER_OUTSIDE */
+	uint8_t peer_name[UNIX_REC_NAME_MAX];
+	uint32_t nqueued; /* stream: bytes; dgram/seqpacket: messages in SOCK_TAG_UNIX_QUEUE */
+	uint32_t pad;
 };
 int unix_rec_validate(const struct unix_rec *u, uint64_t len, struct ferry_err *e) MUST_CHECK;
-/* Check a dgram/seqpacket queue payload: (u32 len, bytes) entries filling it exactly, count n. */
+/* Check a dgram/seqpacket queue payload: (u32 len, bytes) entries filling it exactly, n of them. */
 int unix_queue_validate(const uint8_t *d, uint64_t len, uint32_t n, struct ferry_err *e) MUST_CHECK;
 
 /* ---- sock_diag (sockdiag.c) ---- */
@@ -172,6 +177,8 @@ uint64_t netlock_id(void);
 /* tcp.c, called by the lock at the end of a dump: with `resumed`, take the tree's TCP sockets out
  * of repair mode (the tree continues); always close ferry's duplicates of them. */
 void tcp_dump_end(struct dump_ctx *c, int resumed);
+/* unix.c: forget the tree's socket table built for the dump. */
+void unix_dump_end(void);
 struct restore_ctx;
 /* tcp.c: take a rebuilt connection out of repair mode and queue its never-sent bytes. */
 int tcp_resume(struct restore_ctx *c, const struct img_file_model *f, int fd) MUST_CHECK;

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Refusal: a process holding TCP sockets (a listener and an established loopback connection with
- * unread data) must make `ferry dump` fail; afterwards the original is intact: not traced, same
- * fds, the queued data is still there and the connection still works both ways. */
+/* Refusal: a TCP listener with a connection that is not accepted yet (the kernel's accept queue
+ * cannot be rebuilt) must make `ferry dump` fail; afterwards the original is intact: not
+ * traced, same fds, no network lock left, the pending connection can be accepted and carries
+ * the data that was sent on it, both ways. */
 #include "caselib.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,9 +14,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+static int no_lock_left(void)
+{
+	DIR *d = opendir("/run/ferry/netlock");
+	struct dirent *e;
+	int n = 0;
+	while (d && (e = readdir(d)))
+		n += e->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	return n == 0;
+}
+
 int main(void)
 {
-	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	socklen_t al = sizeof(a);
 	char before[1024], now[1024], buf[64], tracer[16];
 	int l, c, s;
@@ -25,9 +39,8 @@ int main(void)
 	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
 	    getsockname(l, (struct sockaddr *)&a, &al) || connect(c, (struct sockaddr *)&a, sizeof(a)))
 		case_fail("tcp setup");
-	s = accept(l, NULL, NULL);
-	if (s < 0 || send(c, "queued", 6, 0) != 6)
-		case_fail("accept/send");
+	if (send(c, "queued", 6, 0) != 6)
+		case_fail("send");
 	case_fd_list(before, sizeof(before));
 	case_ready();
 	case_wait();
@@ -35,8 +48,11 @@ int main(void)
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
 	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(no_lock_left());
+	s = accept(l, NULL, NULL);
+	CASE_CHECK(s >= 0);
 	memset(buf, 0, sizeof(buf));
-	if (recv(s, buf, sizeof(buf), MSG_DONTWAIT) != 6 || strcmp(buf, "queued"))
+	if (recv(s, buf, sizeof(buf), 0) != 6 || strcmp(buf, "queued"))
 		case_fail("queued data lost: '%s'", buf);
 	if (send(s, "back", 4, 0) != 4 || recv(c, buf, 4, 0) != 4 || memcmp(buf, "back", 4))
 		case_fail("connection broken");

@@ -10,6 +10,7 @@
 #   KEEP=1   keep the temp dir (log, images, ferry's stderr) of failed runs
 # Sidecar tests/cases/NAME.desc, "key: value" lines:
 #   expect: refuse   the dump must refuse (status 3, no image) and leave the case running intact
+#   refusal: REGEX   with expect: refuse, ferry's message must match this extended regex
 #   cycles: 1        only single-cycle modes apply (mode 2 is reported as skipped)
 #   skip: REASON     reported as skipped      args: ARGS  command-line args  env: K=V...  environment
 #   between: CMD     shell command run after the dumped case is gone and before each restore
@@ -147,6 +148,8 @@ run_one() {
 			# 3 is ferry's "refused" status: a crash or usage error must not pass as a refusal
 			step="ferry dump must refuse with status 3 (got $rc)"
 			[ "$rc" -eq 3 ] || { fail; return; }
+			step="the refusal message does not match '$(desc_get "$name" refusal)'"
+			grep -qE "$(desc_get "$name" refusal)" "$tmp/dump$c.err" || { fail; return; }
 			step="a refused dump leaves no image behind"
 			[ ! -e "$tmp/img$c/image.ferry" ] && [ ! -e "$tmp/img$c/.image.ferry.partial" ] ||
 				{ fail; return; }
