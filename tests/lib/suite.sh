@@ -56,6 +56,9 @@ t_cleanup() {
 	local p
 	kill_started
 	for p in ${tpids[@]+"${tpids[@]}"}; do wait "$p" 2>/dev/null; done
+	# a test that mounted something under its temp dir and died before unmounting it
+	[ -n "$tmp" ] && grep -q " $tmp/" /proc/self/mounts &&
+		awk -v t="$tmp/" 'index($2, t) == 1 {print $2}' /proc/self/mounts | xargs -r umount -l
 	if [ "${KEEP:-0}" = 1 ]; then echo "  kept $tmp"; else rm -rf "$tmp"; fi
 }
 
