@@ -2,7 +2,8 @@
 # directory, so adding a file never edits this Makefile.
 #   make            build build/ferry, build/ferry-sim, tests          (O=build)
 #   make check      install deps, build (normal + ASan/UBSan), run every test
-#   make demo       install deps, build, run the demo
+#   make demo       install deps, build, run the cluster demo (3-node test bed, live migration)
+#   make demo-checkpoint   the single-machine dump/restore demo
 #   make fuzz       build and run the libFuzzer targets (clang)
 #   make san        sanitizer build in build-san/
 #   make format     clang-format every source file
@@ -99,6 +100,10 @@ demo: deps
 	$(MAKE) -j$$(nproc) all
 	./scripts/demo.sh
 
+demo-checkpoint: deps
+	$(MAKE) -j$$(nproc) all
+	./scripts/demo-checkpoint.sh
+
 fuzz: deps
 	./scripts/fuzz.sh
 
@@ -108,5 +113,5 @@ format:
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all san deps check demo fuzz format clean
+.PHONY: all san deps check demo demo-checkpoint fuzz format clean
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

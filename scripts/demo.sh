@@ -1,41 +1,60 @@
 #!/bin/bash
-# The demo: start a counter, dump it (which kills it), restore it from the image with the same
-# PID, and show it continuing from where it stopped with its memory intact.
+# The main demo: a 3-node cluster on this machine (ferry testbed), three CPU-bound processes
+# started on n1 with `ferry run`, `ferry ps` before, each migrated live to another node with
+# `ferry migrate`, `ferry ps` after, their output shown continuing on the new node, then the
+# test bed taken down. scripts/demo-checkpoint.sh is the single-machine dump/restore demo.
 set -eu
 cd "$(dirname "$0")/.."
-F=build/ferry
-# Descriptors inherited from whatever started us would be dumped with the counter; close them.
+ROOT=$PWD
+F=$ROOT/build/ferry
+SPIN=$ROOT/build/tests/tools/spinner
+# Descriptors inherited from whatever started us must not reach the managed processes.
 for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null || true; done
-work=$(mktemp -d /tmp/ferry-demo.XXXXXX)
-rpid=""
+# The nodes share the root file system but not /tmp: keep the outputs where every node sees them.
+work=$(mktemp -d "$ROOT/build/demo.XXXXXX")
+chmod 755 "$work"
 cleanup() {
-	[ -n "${cpid:-}" ] && kill -9 "$cpid" 2>/dev/null || true
-	[ -n "$rpid" ] && wait "$rpid" 2>/dev/null || true
+	"$F" testbed down >/dev/null 2>&1 || true
 	rm -rf "$work"
 }
 trap cleanup EXIT
+on() { "$F" testbed exec "$1" -- "${@:2}"; }
+pids_on_n1() { on n1 "$F" ps --json | python3 -c '
+import json, sys
+for p in json.load(sys.stdin)["processes"]:
+    if p["node"] == "n1":
+        print(p["pid"])'; }
 
-echo "== starting a counter"
-setsid build/tests/tools/counter >"$work/out" 2>&1 </dev/null &
-cpid=$!
-sleep 1.2
-tail -n 3 "$work/out"
-
-echo "== ferry dump --pid $cpid --dir $work/img"
-$F dump --pid "$cpid" --dir "$work/img" --json
-wait "$cpid" 2>/dev/null || true
-echo "counter is gone: $(ps -p "$cpid" >/dev/null && echo no || echo yes); image: $(du -h "$work/img/image.ferry" | cut -f1)"
-sleep 0.6
-echo "last line before restore: $(tail -n 1 "$work/out")"
-
-echo "== ferry restore --dir $work/img"
-$F restore --dir "$work/img" --json --ready-file "$work/ready" &
-rpid=$!
-for _ in $(seq 50); do [ -e "$work/ready" ] && break; sleep 0.1; done
-sleep 1.2
-tail -n 5 "$work/out"
-echo "== stopping the restored counter (pid $cpid)"
-kill -TERM "$cpid"
-wait "$rpid" || echo "ferry restore exited with status $? (the counter died by SIGTERM)"
-rpid=""
-cpid=""
+"$F" testbed down >/dev/null 2>&1 || true
+echo "== ferry testbed up 3   (3 nodes: own network, PID and mount namespaces, cgroup, ferryd)"
+"$F" testbed up 3
+"$F" testbed status
+echo
+echo "== three CPU-bound processes started on n1 with ferry run"
+for i in 1 2 3; do
+	on n1 "$F" run --stdout "$work/spin$i.out" --stderr "$work/spin$i.out" "$SPIN"
+done
+sleep 2.5
+echo "== ferry ps (before)"
+on n1 "$F" ps
+echo
+targets=(n2 n3 n2)
+i=0
+for pid in $(pids_on_n1); do
+	echo "== ferry migrate $pid --to ${targets[$i]}"
+	on n1 "$F" migrate "$pid" --to "${targets[$i]}"
+	i=$((i + 1))
+done
+sleep 2.5
+echo
+echo "== ferry ps (after)"
+on n1 "$F" ps
+echo
+for i in 1 2 3; do
+	echo "== output of process $i (last 4 lines: it moved and kept counting, memory intact)"
+	tail -n 4 "$work/spin$i.out"
+done
+echo
+echo "== ferry testbed down"
+"$F" testbed down
+echo "demo done"
