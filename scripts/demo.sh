@@ -21,7 +21,7 @@ trap cleanup EXIT
 on() { "$F" testbed exec "$1" -- "${@:2}"; }
 pids_on_n1() { on n1 "$F" ps --json | python3 -c '
 import json, sys
-for p in json.load(sys.stdin)["processes"]:
+for p in json.load(sys.stdin)["procs"]:
     if p["node"] == "n1":
         print(p["pid"])'; }
 
@@ -30,6 +30,10 @@ echo "== ferry testbed up 3   (3 nodes: own network, PID and mount namespaces, c
 "$F" testbed up 3
 "$F" testbed status
 echo
+# A migrated process keeps its PID, and ferryd refuses a migration whose PID is taken on the
+# destination (each node numbers its own processes from 1). Move n1's numbering past the low
+# PIDs the other nodes' daemons use, so the three demo processes have free PIDs everywhere.
+on n1 sh -c 'for i in $(seq 300); do /bin/true; done'
 echo "== three CPU-bound processes started on n1 with ferry run"
 for i in 1 2 3; do
 	on n1 "$F" run --stdout "$work/spin$i.out" --stderr "$work/spin$i.out" "$SPIN"
