@@ -22,23 +22,12 @@
 #include <unistd.h>
 
 #include "dump/internal.h"
+#include "res/ipc.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
 #define MQUEUE_MAGIC 0x19800202
-#define MQ_TAG_STATE 1
-#define MQ_MAX_MSGS  65536
-#define MQ_MAX_SIZE  (1 << 20)
 #define MQ_NAME_MAX  255
-
-struct mq_state {
-	int64_t maxmsg, msgsize;
-	uint32_t mode, uid, gid, nmsgs;
-};
-
-struct mq_msg {
-	uint32_t prio, len;
-};
 
 /* Queues created by this restore, unlinked again if it fails. */
 struct mq_created {

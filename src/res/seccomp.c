@@ -21,6 +21,7 @@
 
 #include "common/remote.h"
 #include "dump/internal.h"
+#include "res/ipc.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
@@ -31,22 +32,8 @@
 #define PTRACE_SECCOMP_GET_METADATA 0x420d
 #endif
 
-#define SECCOMP_MAX_FILTERS 64
-#define SECCOMP_MAX_INSNS   4096 /* BPF_MAXINSNS */
 #define REG_RSP		    19	 /* index of rsp in struct user_regs_struct */
 #define RED_ZONE	    128
-
-struct seccomp_rec {
-	uint32_t tid;
-	uint32_t mode; /* SECCOMP_MODE_STRICT 1 or SECCOMP_MODE_FILTER 2 */
-	uint32_t nfilters;
-	uint32_t pad;
-};
-
-struct seccomp_filter_hdr {
-	uint32_t ninsns;
-	uint32_t flags; /* SECCOMP_FILTER_FLAG_LOG or 0 */
-};
 
 /* ---- dump ---- */
 

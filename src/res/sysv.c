@@ -24,27 +24,11 @@
 #include <unistd.h>
 
 #include "dump/internal.h"
+#include "res/ipc.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
-#define SYSV_MAX_MSG   32768 /* bytes of one message: it must fit the restore's scratch area */
-#define SYSV_MAX_COUNT 65536 /* messages per queue, semaphores per set */
 #define SYSV_MAX_OBJS  1024
-
-struct sysv_obj {
-	int32_t id;
-	int32_t key;
-	uint32_t mode; /* permission bits */
-	uint32_t uid, gid;
-	uint32_t count;	 /* messages, or semaphores */
-	uint64_t qbytes; /* message queues: the queue's byte limit */
-};
-
-struct sysv_msg {
-	int64_t mtype;
-	uint32_t len;
-	uint32_t pad;
-};
 
 /* Created objects, removed again by cleanup() if the restore fails. */
 struct sysv_created {

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+/* Record payloads of the IPC and seccomp kinds (sysv.c, mqueue.c, seccomp.c): fixed layouts,
+ * little-endian, shared with their unit tests. Each .c file documents how they are used. */
+#ifndef FERRY_RES_IPC_H
+#define FERRY_RES_IPC_H
+
+#include <stdint.h>
+
+/* TREE_SYSV_MSG / TREE_SYSV_SEM: the object, then its messages or semaphore values. */
+struct sysv_obj {
+	int32_t id;
+	int32_t key;
+	uint32_t mode; /* permission bits */
+	uint32_t uid, gid;
+	uint32_t count;	 /* messages, or semaphores */
+	uint64_t qbytes; /* message queues: the queue's byte limit; 0 for semaphore sets */
+};
+struct sysv_msg {
+	int64_t mtype; /* > 0 */
+	uint32_t len;
+	uint32_t pad;
+};
+#define SYSV_MAX_MSG   32768 /* bytes of one message: it must fit the restore's scratch area */
+#define SYSV_MAX_COUNT 65536 /* messages per queue, semaphores per set */
+
+/* FILE_MQUEUE, REC_FILE_DATA tag MQ_TAG_STATE: the queue, then its messages in order. */
+#define MQ_TAG_STATE 1
+struct mq_state {
+	int64_t maxmsg, msgsize;
+	uint32_t mode, uid, gid, nmsgs;
+};
+struct mq_msg {
+	uint32_t prio, len;
+};
+#define MQ_MAX_MSGS 65536
+#define MQ_MAX_SIZE (1 << 20)
+
+/* TREE_SECCOMP: one confined thread, then its filters, oldest first. */
+struct seccomp_rec {
+	uint32_t tid;
+	uint32_t mode; /* SECCOMP_MODE_STRICT 1 or SECCOMP_MODE_FILTER 2 */
+	uint32_t nfilters;
+	uint32_t pad;
+};
+struct seccomp_filter_hdr {
+	uint32_t ninsns; /* then ninsns * 8 bytes of struct sock_filter */
+	uint32_t flags;	 /* SECCOMP_FILTER_FLAG_LOG or 0 */
+};
+#define SECCOMP_MAX_FILTERS 64
+#define SECCOMP_MAX_INSNS   4096
+
+#endif
