@@ -5,7 +5,8 @@
 # CAP_CHECKPOINT_RESTORE capability that clone3(set_tid) needs, as an ambient capability) and the
 # restored process runs as nobody without capabilities; without that capability the restore is
 # refused with a message naming it; dumping a root process is refused and leaves it intact;
-# restoring a root process's image is refused before any process exists; --pidns needs root.
+# restoring a root process's image is refused before any process exists; a dump into a directory
+# the user cannot write fails before touching the process; --pidns needs root.
 #   tests/nonroot/check.sh        one line per test, then "N passed, N failed"
 set -u
 . "$(dirname "$0")/../lib/suite.sh"
@@ -113,6 +114,28 @@ if start_case thread_fpu "$tmp/case.log" && "$FERRY" dump --pid "$case_pid" --di
 	fi
 else
 	t_fail "case start or dump failed"
+fi
+
+t_begin nobody_dump_into_unwritable_dir
+if start_nobody_case thread_fpu; then
+	before=$(tree_snapshot "$case_pid")
+	mkdir -p "$tmp/rootonly" && chown 0:0 "$tmp/rootonly" && chmod 755 "$tmp/rootonly"
+	"${NOBODY[@]}" "$FERRY" dump --pid "$case_pid" --dir "$tmp/rootonly/img" 2>"$tmp/dump.err"
+	rc=$?
+	if [ "$rc" -ne 1 ] || ! grep -q "rootonly/img.*Permission denied" "$tmp/dump.err"; then
+		t_fail "status $rc: $(cat "$tmp/dump.err")"
+	elif [ -e "$tmp/rootonly/img" ]; then
+		t_fail "something was created in the directory"
+	elif ! intact "$case_pid" || [ "$(tree_snapshot "$case_pid")" != "$before" ]; then
+		t_fail "the process is not intact"
+	else
+		kill -TERM "$case_pid"
+		wait "$case_pid"
+		rc=$?
+		if [ "$rc" -eq 0 ]; then t_ok; else t_fail "the case's own check failed ($rc)"; fi
+	fi
+else
+	t_fail "case did not start"
 fi
 
 t_begin nobody_pidns_refused
