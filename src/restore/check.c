@@ -2,6 +2,8 @@
 /* Pre-flight checks of a loaded image against this host, before anything is created: CPU
  * xstate features, vDSO layout, mapped files unchanged, PIDs free, caller's permissions. */
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -86,13 +88,49 @@ static int check_pid_free(struct restore_ctx *c, pid_t pid)
 		       pid, comm);
 }
 
+/* Without root, clone3(set_tid) needs CAP_CHECKPOINT_RESTORE (or CAP_SYS_ADMIN). */
+static int check_caller_caps(struct restore_ctx *c)
+{
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+	struct __user_cap_data_struct d[2];
+	if (geteuid() == 0)
+		return 0;
+	if (syscall(SYS_capget, &h, d) < 0)
+		return neg_errno();
+	uint64_t eff = d[0].effective | (uint64_t)d[1].effective << 32;
+	if (eff & ((1ULL << CAP_CHECKPOINT_RESTORE) | (1ULL << CAP_SYS_ADMIN)))
+		return 0;
+	return err_set(c->e, -EPERM,
+		       "restoring processes with their original PIDs needs root or the "
+		       "CAP_CHECKPOINT_RESTORE capability (uid %u has neither)",
+		       geteuid());
+}
+
+static int same_groups_as_caller(const struct img_proc_model *m)
+{
+	_cleanup_free_ gid_t *g = malloc(IMG_MAX_GROUPS * sizeof(gid_t));
+	int n = g ? getgroups(IMG_MAX_GROUPS, g) : -1;
+	if (n < 0 || (size_t)n != m->ngroups)
+		return 0;
+	for (int i = 0; i < n; i++)
+		if (g[i] != m->groups[i])
+			return 0;
+	return 1;
+}
+
 static int check_perm(struct restore_ctx *c, const struct img_proc_model *m)
 {
 	const struct img_proc *p = &m->p;
 	uid_t uid = geteuid();
 	gid_t gid = getegid();
-	if (uid == 0)
+	/* A zombie is only an exit status; its seed runs as the caller until it exits. */
+	if (uid == 0 || p->state != PROC_ALIVE)
 		return 0;
+	if (!same_groups_as_caller(m))
+		return err_set(c->e, -EPERM,
+			       "pid %d had other supplementary groups than the caller: only root "
+			       "may restore it",
+			       p->pid);
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
 			return err_set(c->e, -EPERM,
@@ -115,6 +153,8 @@ int restore_preflight(struct restore_ctx *c)
 	int r = check_host(c);
 	if (r == 0)
 		r = res_validate_all(c->m, c->e);
+	if (r == 0)
+		r = check_caller_caps(c);
 	for (size_t i = 0; r == 0 && i < c->m->nprocs; i++) {
 		const struct img_proc_model *p = &c->m->procs[i];
 		r = check_perm(c, p);

@@ -292,6 +292,31 @@ static int thread_creds(struct restore_ctx *c, struct rproc *p, size_t i)
 	return 0;
 }
 
+/* Without root, check.c allowed only images whose ids and groups are the caller's, so the only
+ * change left is lowering the capability sets the seed inherited from ferry to the image's. */
+static int thread_caps_only(struct restore_ctx *c, struct rproc *p, size_t i)
+{
+	const struct img_thread *t = &p->m->threads[i].t;
+	pid_t tid = p->tids[i];
+	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, tid};
+	struct __user_cap_data_struct d[2] = {
+		{t->cap_eff, t->cap_prm, t->cap_inh},
+		{t->cap_eff >> 32, t->cap_prm >> 32, t->cap_inh >> 32},
+	};
+	int r;
+	if ((r = scratch_put(c, p, 0, &h, sizeof(h))) < 0 ||
+	    (r = scratch_put(c, p, 64, d, sizeof(d))) < 0 ||
+	    (r = rinject(c, p, tid, SYS_capset, SCR(p, 0), SCR(p, 64), 0, 0, 0, 0, NULL)) < 0)
+		return err_set(c->e, r, "pid %u thread %d: cannot restore its capabilities",
+			       p->m->p.pid, tid);
+	for (int cap = 0; cap < 64; cap++)
+		if ((t->cap_amb & (1ULL << cap)) &&
+		    (r = rinject(c, p, tid, SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0,
+				 0, 0, NULL)) < 0)
+			return r;
+	return 0;
+}
+
 int task_restore(struct restore_ctx *c, struct rproc *p)
 {
 	pid_t pid = p->m->p.pid;
@@ -316,7 +341,8 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 		return r;
 	if (!same_creds_as_seed(p->m))
 		for (size_t i = 0; i < p->m->nthreads; i++)
-			if ((r = thread_creds(c, p, i)) < 0)
+			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps_only(c, p, i)) <
+			    0)
 				return r;
 	/* These are reset by credential changes, so they come after. */
 	const struct img_proc *ip = &p->m->p;
