@@ -378,6 +378,39 @@ static unsigned pick_prio(void)
 	return PRIO_BASE;
 }
 
+/* A lock older than this is removed by the next lock taken: TCP peers give up retransmitting
+ * after about 15 minutes (tcp_retries2), so holding their packets back longer is pointless, and
+ * an image that was dumped but never restored must not block its ports forever. */
+#define STALE_NS (15 * 60 * 1000000000ULL)
+
+static void undo(struct mnl_socket *nl, const struct lock_state *st);
+
+/* Remove the stale locks (called with the directory lock held). */
+static void collect_stale(struct mnl_socket *nl)
+{
+	DIR *d = opendir(NETLOCK_DIR);
+	struct dirent *e;
+	uint64_t now = mono_ns();
+	while (d && (e = readdir(d))) {
+		struct lock_state o;
+		unsigned long long id;
+		char path[128];
+		if (sscanf(e->d_name, "%16llx", &id) != 1 || strchr(e->d_name, '.') ||
+		    state_read(id, &o) < 0)
+			continue;
+		/* taken_ns in the future: from before a reboot, its filters are gone already */
+		if (o.taken_ns <= now && now - o.taken_ns < STALE_NS)
+			continue;
+		log_info("network lock %016llx: removing it, it is older than 15 minutes", id);
+		if (o.taken_ns <= now)
+			undo(nl, &o);
+		state_path(id, path, sizeof(path));
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Serialises lock changes between ferry processes. */
 static int dir_lock(void)
 {
@@ -451,6 +484,7 @@ static int take(struct lock_state *st, struct ferry_err *e)
 	if (r < 0)
 		return err_set(e, r, "network lock: cannot open rtnetlink: %s", strerror(-r));
 	int lockfd = dir_lock();
+	collect_stale(nl);
 	memset(st, 0, sizeof(*st));
 	while (!st->id && getrandom(&st->id, sizeof(st->id), 0) != sizeof(st->id))
 		;
