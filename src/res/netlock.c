@@ -383,7 +383,7 @@ static unsigned pick_prio(void)
  * an image that was dumped but never restored must not block its ports forever. */
 #define STALE_NS (15 * 60 * 1000000000ULL)
 
-static void undo(struct mnl_socket *nl, const struct lock_state *st);
+static uint64_t undo(struct mnl_socket *nl, const struct lock_state *st);
 
 /* Remove the stale locks (called with the directory lock held). */
 static void collect_stale(struct mnl_socket *nl)
@@ -456,8 +456,10 @@ static void pick_devs(struct lock_state *st)
 
 /* ---- take / release ---- */
 
-/* Undo whatever of st exists: filters first (this ends the hold-back), then the rest. */
-static void undo(struct mnl_socket *nl, const struct lock_state *st)
+/* Undo whatever of st exists: filters first (this ends the hold-back), then the rest (removing
+ * the ifb device takes tens of ms: it is not part of the hold-back). Returns when the filters
+ * were gone (CLOCK_MONOTONIC ns). */
+static uint64_t undo(struct mnl_socket *nl, const struct lock_state *st)
 {
 	for (size_t i = 0; i < st->ndevs; i++) {
 		if (filter_del(nl, st->devs[i].ifindex, st->prio, ETH_P_IP) < 0 ||
@@ -465,6 +467,7 @@ static void undo(struct mnl_socket *nl, const struct lock_state *st)
 			log_debug("netlock %016llx: a filter on ifindex %d is already gone",
 				  (unsigned long long)st->id, st->devs[i].ifindex);
 	}
+	uint64_t open_again = mono_ns();
 	int ifb = if_nametoindex(st->ifb);
 	if (ifb > 0 && link_del(nl, ifb) < 0)
 		log_debug("netlock: cannot remove %s", st->ifb);
@@ -475,6 +478,7 @@ static void undo(struct mnl_socket *nl, const struct lock_state *st)
 		    clsact_del(nl, st->devs[i].ifindex) < 0)
 			log_debug("netlock: cannot remove the clsact qdisc of ifindex %d",
 				  st->devs[i].ifindex);
+	return open_again;
 }
 
 static int take(struct lock_state *st, struct ferry_err *e)
@@ -532,8 +536,7 @@ static int64_t release(uint64_t id)
 		safe_close(lockfd);
 		return r;
 	}
-	undo(nl, &st);
-	int64_t held = mono_ns() - st.taken_ns;
+	int64_t held = undo(nl, &st) - st.taken_ns;
 	state_path(id, path, sizeof(path));
 	unlink(path);
 	mnl_socket_close(nl);
@@ -570,6 +573,9 @@ int netlock_take(struct dump_ctx *c)
 
 static void lock_dump_done(struct dump_ctx *c, int resumed)
 {
+	if (dl.held)
+		log_debug("network lock %016llx: dump done %.1f ms after the lock was taken",
+			  (unsigned long long)dl.st.id, (mono_ns() - dl.st.taken_ns) / 1e6);
 	tcp_dump_end(c, resumed);
 	unix_dump_end();
 	if (dl.held && resumed) {
@@ -639,6 +645,12 @@ static int is_net(const struct img_file_model *f)
 int netlock_opened(struct restore_ctx *c, const struct img_file_model *f, int fd)
 {
 	size_t idx = f - c->m->files;
+	struct lock_state st;
+	struct lock_ids ids;
+	image_locks(c->m, &ids);
+	if (ids.n && state_read(ids.id[0], &st) == 0)
+		log_debug("network lock %016llx: socket %u rebuilt %.1f ms after the lock was taken",
+			  (unsigned long long)ids.id[0], f->f.id, (mono_ns() - st.taken_ns) / 1e6);
 	for (size_t i = idx + 1; i < c->m->nfiles; i++)
 		if (is_net(&c->m->files[i]))
 			return 0;
