@@ -30,8 +30,8 @@ static const char *mode_name(mode_t m)
 
 /* A socket's protocol ("TCP", "UDPv6", "UNIX", "NETLINK"...) is appended to its fdinfo text as
  * "sockproto: NAME", so the socket kinds can match on it (src/res/sock*.c). */
-static void note_sock_proto(char *path, const struct fd_desc *d, char *info, size_t size,
-			    pid_t pid, int fd)
+static void note_sock_proto(char *path, const struct fd_desc *d, char *info, size_t size, pid_t pid,
+			    int fd)
 {
 	char proto[32];
 	if (!S_ISSOCK(d->st.st_mode))

@@ -41,11 +41,11 @@
 #include "res/sock.h"
 #include "restore/internal.h"
 
-#define NETLOCK_DIR	"/run/ferry/netlock"
-#define PRIO_BASE	0xc000
-#define MAX_DEVS	16
-#define INGRESS_PARENT	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define EGRESS_PARENT	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
+#define NETLOCK_DIR    "/run/ferry/netlock"
+#define PRIO_BASE      0xc000
+#define MAX_DEVS       16
+#define INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+#define EGRESS_PARENT  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
 
 struct lock_state {
 	uint64_t id;
@@ -262,9 +262,8 @@ static int filter_add(struct mnl_socket *nl, int ifindex, unsigned prio, int eth
 		      const struct u32_sel *s, int drop_ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh =
-		tc_msg(buf, RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE, ifindex, INGRESS_PARENT, 0,
-		       TC_H_MAKE(prio << 16, htons(eth_proto)));
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE, ifindex,
+				      INGRESS_PARENT, 0, TC_H_MAKE(prio << 16, htons(eth_proto)));
 	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
 	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(s->sel) + s->sel.nkeys * sizeof(s->keys[0]), s);
@@ -649,14 +648,17 @@ int netlock_opened(struct restore_ctx *c, const struct img_file_model *f, int fd
 	struct lock_ids ids;
 	image_locks(c->m, &ids);
 	if (ids.n && state_read(ids.id[0], &st) == 0)
-		log_debug("network lock %016llx: socket %u rebuilt %.1f ms after the lock was taken",
-			  (unsigned long long)ids.id[0], f->f.id, (mono_ns() - st.taken_ns) / 1e6);
+		log_debug(
+			"network lock %016llx: socket %u rebuilt %.1f ms after the lock was taken",
+			(unsigned long long)ids.id[0], f->f.id, (mono_ns() - st.taken_ns) / 1e6);
 	for (size_t i = idx + 1; i < c->m->nfiles; i++)
 		if (is_net(&c->m->files[i]))
 			return 0;
 	for (size_t i = 0; i <= idx; i++) {
 		const struct img_file_model *g = &c->m->files[i];
-		int r = g->f.kind != FILE_TCP ? 0 : tcp_resume(c, g, i == idx ? fd : c->table_base + (int)i);
+		int r = g->f.kind != FILE_TCP
+				? 0
+				: tcp_resume(c, g, i == idx ? fd : c->table_base + (int)i);
 		if (r < 0)
 			return r;
 	}

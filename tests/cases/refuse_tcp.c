@@ -25,7 +25,8 @@ int main(void)
 	l = socket(AF_INET, SOCK_STREAM, 0);
 	c = socket(AF_INET, SOCK_STREAM, 0);
 	if (l < 0 || c < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 4) ||
-	    getsockname(l, (struct sockaddr *)&a, &al) || connect(c, (struct sockaddr *)&a, sizeof(a)))
+	    getsockname(l, (struct sockaddr *)&a, &al) ||
+	    connect(c, (struct sockaddr *)&a, sizeof(a)))
 		case_fail("tcp setup");
 	if (send(c, "queued", 6, 0) != 6)
 		case_fail("send");
@@ -35,7 +36,8 @@ int main(void)
 	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	s = accept(l, NULL, NULL);
 	CASE_CHECK(s >= 0);
 	memset(buf, 0, sizeof(buf));

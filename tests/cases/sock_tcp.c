@@ -77,7 +77,8 @@ static int recv_some(struct side *s, uint32_t limit)
 static int exchange(struct side *s)
 {
 	while (s->sent < TOTAL || s->got < TOTAL) {
-		struct pollfd p = {s->fd, (s->got < TOTAL ? POLLIN : 0) | (s->sent < TOTAL ? POLLOUT : 0), 0};
+		struct pollfd p = {
+			s->fd, (s->got < TOTAL ? POLLIN : 0) | (s->sent < TOTAL ? POLLOUT : 0), 0};
 		if (poll(&p, 1, 20000) <= 0)
 			return -ETIMEDOUT;
 		int r = 0;
@@ -148,7 +149,8 @@ static void peer_main(struct sockaddr_storage *a, socklen_t alen, int report)
 int main(void)
 {
 	struct sockaddr_storage a = {.ss_family = FAMILY};
-	socklen_t alen = FAMILY == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
+	socklen_t alen =
+		FAMILY == AF_INET ? sizeof(struct sockaddr_in) : sizeof(struct sockaddr_in6);
 	struct side s = {.out_seed = 1, .in_seed = 2};
 	int one = 1, idle = 77, intvl = 11, cnt = 5, v;
 	struct linger lg = {1, 3};

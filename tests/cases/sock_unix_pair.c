@@ -38,14 +38,15 @@ static void check_msgs(int fd, int type, const char *tag)
 				strcat(strcat(want, tag), msgs[i]);
 		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 		if (n != (ssize_t)strlen(want) || memcmp(buf, want, n))
-			case_fail("stream queue: got %zd bytes '%.*s', want '%s'", n, (int)(n > 0 ? n : 0),
-				  buf, want);
+			case_fail("stream queue: got %zd bytes '%.*s', want '%s'", n,
+				  (int)(n > 0 ? n : 0), buf, want);
 	} else {
 		for (int i = 0; i < NMSG; i++) {
 			int l = snprintf(one, sizeof(one), "%s%s", msgs[i][0] ? tag : "", msgs[i]);
 			ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 			if (n != l || memcmp(buf, one, l))
-				case_fail("type %d message %d: got %zd bytes, want '%s'", type, i, n, one);
+				case_fail("type %d message %d: got %zd bytes, want '%s'", type, i,
+					  n, one);
 		}
 	}
 	if (recv(fd, buf, sizeof(buf), MSG_DONTWAIT) != -1 || errno != EAGAIN)
@@ -55,9 +56,11 @@ static void check_msgs(int fd, int type, const char *tag)
 static void check_works(int a, int b)
 {
 	char buf[8];
-	if (send(a, "ping", 4, 0) != 4 || recv(b, buf, sizeof(buf), 0) != 4 || memcmp(buf, "ping", 4))
+	if (send(a, "ping", 4, 0) != 4 || recv(b, buf, sizeof(buf), 0) != 4 ||
+	    memcmp(buf, "ping", 4))
 		case_fail("pair broken a->b");
-	if (send(b, "pong", 4, 0) != 4 || recv(a, buf, sizeof(buf), 0) != 4 || memcmp(buf, "pong", 4))
+	if (send(b, "pong", 4, 0) != 4 || recv(a, buf, sizeof(buf), 0) != 4 ||
+	    memcmp(buf, "pong", 4))
 		case_fail("pair broken b->a");
 }
 
@@ -89,13 +92,15 @@ int main(void)
 		check_msgs(sp[t][1], types[t], "a>");
 		check_msgs(sp[t][0], types[t], "b>");
 		check_works(sp[t][0], sp[t][1]);
-		CASE_CHECK(getsockopt(sp[t][0], SOL_SOCKET, SO_TYPE, &v, &vl) == 0 && v == types[t]);
+		CASE_CHECK(getsockopt(sp[t][0], SOL_SOCKET, SO_TYPE, &v, &vl) == 0 &&
+			   v == types[t]);
 	}
 	CASE_CHECK(getsockopt(sp[0][0], SOL_SOCKET, SO_PASSCRED, &v, &vl) == 0 && v == 1);
 	CASE_CHECK(getsockopt(sp[0][1], SOL_SOCKET, SO_PASSCRED, &v, &vl) == 0 && v == 0);
 	CASE_CHECK(getsockopt(sp[1][1], SOL_SOCKET, SO_RCVBUF, &v, &vl) == 0 && v == 2 * rcv);
 	CASE_CHECK(getsockopt(sp[2][0], SOL_SOCKET, SO_SNDBUF, &v, &vl) == 0 && v == 2 * snd);
-	CASE_CHECK((fcntl(sp[1][0], F_GETFL) & O_NONBLOCK) && !(fcntl(sp[1][1], F_GETFL) & O_NONBLOCK));
+	CASE_CHECK((fcntl(sp[1][0], F_GETFL) & O_NONBLOCK) &&
+		   !(fcntl(sp[1][1], F_GETFL) & O_NONBLOCK));
 	/* the half-closed pair: data then EOF on one side, EPIPE writing from the closed side */
 	CASE_CHECK(recv(half[1], buf, sizeof(buf), 0) == 3 && !memcmp(buf, "bye", 3));
 	CASE_CHECK(recv(half[1], buf, sizeof(buf), 0) == 0);
