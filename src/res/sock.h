@@ -157,6 +157,8 @@ struct unix_diag_info {
 /* Look a UNIX socket up by inode in ferry's network namespace: -ENOENT if none. */
 int sockdiag_unix(uint64_t ino, struct unix_diag_info *ret) MUST_CHECK;
 void sockdiag_unix_free(struct unix_diag_info *u);
+/* 1 if a live UNIX socket is bound to the socket file with this inode, 0 if none, -errno. */
+int sockdiag_unix_file_bound(uint64_t vfs_ino) MUST_CHECK;
 /* The pid of a process (not in `skip`, n entries) holding socket inode ino, 0 if none found. */
 pid_t sockdiag_owner(uint64_t ino, const pid_t *skip, size_t n);
 

@@ -631,11 +631,16 @@ static int bind_name(struct restore_ctx *c, int fd, const struct unix_rec *r)
 	struct stat st;
 	socklen_t len = addr_of(r->name, r->name_len, &a);
 	int path = r->flags & UNIX_REC_PATH;
+	/* The image is untrusted: the file must be the dumped socket's (same inode) and no live
+	 * socket may be bound to it (its owner was killed), or it stays. */
 	if (path && lstat(a.sun_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode) || st.st_ino != r->file_ino || st.st_dev != r->file_dev)
-			return err_set(c->e, -EADDRINUSE,
-				       "UNIX socket %s: the path is taken by another file",
-				       a.sun_path);
+		if (!S_ISSOCK(st.st_mode) || st.st_ino != r->file_ino || st.st_dev != r->file_dev ||
+		    sockdiag_unix_file_bound(st.st_ino) != 0)
+			return err_set(
+				c->e, -EADDRINUSE,
+				"UNIX socket %s: the path is taken by another file or a live "
+				"socket",
+				a.sun_path);
 		unlink(a.sun_path);
 	}
 	if (bind(fd, (struct sockaddr *)&a, len) < 0)

@@ -732,7 +732,7 @@ static void test_reject_shm(void **state)
 }
 
 CASE(f_id, FILE_(0)->id = 0)
-CASE(f_kind, FILE_(0)->kind = FILE_KIND_MAX)
+CASE(f_kind, FILE_(0)->kind = 999)
 CASE(f_rel, set_data(nth_rec(s, REC_FILE, 0), "tmp/data.log!", 13))
 CASE(f_empty, {
 	FILE_(0)->path_len = 0;
@@ -751,7 +751,7 @@ static void test_reject_file_fd(void **state)
 {
 	static const struct bad_case c[] = {
 		{"id", f_id, "REC_FILE id 0: id is 0"},
-		{"kind", f_kind, "REC_FILE id 2: kind 4"},
+		{"kind", f_kind, "REC_FILE id 2: kind 999 unknown"},
 		{"relative", f_rel, "REC_FILE id 2: path is not absolute"},
 		{"empty", f_empty, "REC_FILE id 2: path_len 0"},
 		{"tty", f_tty, "is_tty 1 invalid"},
