@@ -839,7 +839,7 @@ static int build_single(struct restore_ctx *c, const struct sk *s)
 {
 	struct sockaddr_un a;
 	struct sk peer;
-	int fd = socket(AF_UNIX, s->r.type | SOCK_CLOEXEC, 0), e, from = -1, tmp = -1;
+	int fd = socket(AF_UNIX, s->r.type | SOCK_CLOEXEC, 0), e, from = -1, tmp = -1, filled = 0;
 	if ((e = new_sock(c, s, fd,
 			  s->r.type == SOCK_DGRAM || !(s->r.flags & UNIX_REC_PEER_GONE))) < 0)
 		goto fail;
@@ -875,8 +875,9 @@ static int build_single(struct restore_ctx *c, const struct sk *s)
 		if ((e = new_sock(c, s, fd, 0)) < 0 || (e = refill(c, s, tmp, NULL, 0)) < 0)
 			goto fail;
 		tmp = safe_close(tmp);
+		filled = 1;
 	}
-	if (s->r.nqueued && from < 0 && tmp < 0) /* named dgram receiver: a temporary sender */
+	if (s->r.nqueued && !filled && from < 0) /* named dgram receiver: a temporary sender */
 		from = tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (from >= 0 && (e = refill(c, s, from, &a, self)) < 0)
 		goto fail;

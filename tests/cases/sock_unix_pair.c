@@ -3,7 +3,8 @@
  * several writes), datagrams and seqpackets with their boundaries (including an empty one), one
  * stream pair half shut down (SHUT_WR on one end), options (SO_PASSCRED, SO_RCVBUF, SO_SNDBUF),
  * O_NONBLOCK on one end. After the restore everything is read back exactly, the shutdown state
- * is the same, and every pair still works both ways. */
+ * is the same, and every pair still works both ways. A stream whose peer was closed keeps its
+ * unread data, then reads EOF and gets EPIPE on write. */
 #include "caselib.h"
 
 #include <errno.h>
@@ -13,7 +14,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int sp[3][2], half[2];
+static int sp[3][2], half[2], gone[2];
 static const int types[3] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
 static const char *const msgs[] = {"first", "", "third message", "4"};
 #define NMSG 4
@@ -85,6 +86,11 @@ int main(void)
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, half) < 0 || send(half[0], "bye", 3, 0) != 3 ||
 	    shutdown(half[0], SHUT_WR) < 0)
 		case_fail("half pair: %m");
+	/* a stream whose peer is closed: the data it sent, then EOF */
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, gone) < 0 ||
+	    send(gone[0], "last words", 10, 0) != 10)
+		case_fail("gone pair: %m");
+	close(gone[0]);
 	case_ready();
 	case_wait();
 
@@ -106,5 +112,8 @@ int main(void)
 	CASE_CHECK(recv(half[1], buf, sizeof(buf), 0) == 0);
 	CASE_CHECK(send(half[0], "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
 	CASE_CHECK(send(half[1], "back", 4, 0) == 4 && recv(half[0], buf, sizeof(buf), 0) == 4);
+	CASE_CHECK(recv(gone[1], buf, sizeof(buf), 0) == 10 && !memcmp(buf, "last words", 10));
+	CASE_CHECK(recv(gone[1], buf, sizeof(buf), 0) == 0);
+	CASE_CHECK(send(gone[1], "x", 1, MSG_NOSIGNAL) == -1 && errno == EPIPE);
 	case_pass();
 }
