@@ -153,14 +153,26 @@ static int link_del(struct mnl_socket *nl, int ifindex)
 	return nl_talk(nl, nlh, NULL);
 }
 
+/* A clsact qdisc ferry created is marked by a file, so whichever lock goes last removes it
+ * (once no filter is left on it), not only the lock that happened to create it. */
+static void qdisc_marker(int ifindex, char *buf, size_t len)
+{
+	snprintf(buf, len, NETLOCK_DIR "/.qdisc-%d", ifindex);
+}
+
 /* 1 if we created the clsact qdisc, 0 if an ingress/clsact qdisc was already there. */
 static int clsact_add(struct mnl_socket *nl, int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MNL_SOCKET_BUFFER_SIZE], mark[96];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
 				      ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
 	int r = nl_talk(nl, nlh, NULL);
+	if (r == 0) {
+		qdisc_marker(ifindex, mark, sizeof(mark));
+		int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		safe_close(fd);
+	}
 	return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
@@ -470,13 +482,18 @@ static uint64_t undo(struct mnl_socket *nl, const struct lock_state *st)
 	int ifb = if_nametoindex(st->ifb);
 	if (ifb > 0 && link_del(nl, ifb) < 0)
 		log_debug("netlock: cannot remove %s", st->ifb);
-	for (size_t i = 0; i < st->ndevs; i++)
-		if (st->devs[i].created_qdisc &&
-		    filters_count(nl, st->devs[i].ifindex, INGRESS_PARENT) == 0 &&
-		    filters_count(nl, st->devs[i].ifindex, EGRESS_PARENT) == 0 &&
-		    clsact_del(nl, st->devs[i].ifindex) < 0)
+	for (size_t i = 0; i < st->ndevs; i++) {
+		char mark[96];
+		qdisc_marker(st->devs[i].ifindex, mark, sizeof(mark));
+		if (access(mark, F_OK) < 0 ||
+		    filters_count(nl, st->devs[i].ifindex, INGRESS_PARENT) != 0 ||
+		    filters_count(nl, st->devs[i].ifindex, EGRESS_PARENT) != 0)
+			continue;
+		if (clsact_del(nl, st->devs[i].ifindex) < 0)
 			log_debug("netlock: cannot remove the clsact qdisc of ifindex %d",
 				  st->devs[i].ifindex);
+		unlink(mark);
+	}
 	return open_again;
 }
 
