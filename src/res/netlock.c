@@ -41,11 +41,11 @@
 #include "res/sock.h"
 #include "restore/internal.h"
 
-#define NETLOCK_DIR	"/run/ferry/netlock"
-#define PRIO_BASE	0xc000
-#define MAX_DEVS	16
-#define INGRESS_PARENT	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
-#define EGRESS_PARENT	TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
+#define NETLOCK_DIR    "/run/ferry/netlock"
+#define PRIO_BASE      0xc000
+#define MAX_DEVS       16
+#define INGRESS_PARENT TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS)
+#define EGRESS_PARENT  TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS)
 
 struct lock_state {
 	uint64_t id;
@@ -153,14 +153,26 @@ static int link_del(struct mnl_socket *nl, int ifindex)
 	return nl_talk(nl, nlh, NULL);
 }
 
+/* A clsact qdisc ferry created is marked by a file, so whichever lock goes last removes it
+ * (once no filter is left on it), not only the lock that happened to create it. */
+static void qdisc_marker(int ifindex, char *buf, size_t len)
+{
+	snprintf(buf, len, NETLOCK_DIR "/.qdisc-%d", ifindex);
+}
+
 /* 1 if we created the clsact qdisc, 0 if an ingress/clsact qdisc was already there. */
 static int clsact_add(struct mnl_socket *nl, int ifindex)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[MNL_SOCKET_BUFFER_SIZE], mark[96];
 	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWQDISC, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL,
 				      ifindex, TC_H_CLSACT, TC_H_MAKE(TC_H_CLSACT, 0), 0);
 	mnl_attr_put_strz(nlh, TCA_KIND, "clsact");
 	int r = nl_talk(nl, nlh, NULL);
+	if (r == 0) {
+		qdisc_marker(ifindex, mark, sizeof(mark));
+		int fd = open(mark, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		safe_close(fd);
+	}
 	return r == -EEXIST ? 0 : r < 0 ? r : 1;
 }
 
@@ -262,9 +274,8 @@ static int filter_add(struct mnl_socket *nl, int ifindex, unsigned prio, int eth
 		      const struct u32_sel *s, int drop_ifindex)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh =
-		tc_msg(buf, RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE, ifindex, INGRESS_PARENT, 0,
-		       TC_H_MAKE(prio << 16, htons(eth_proto)));
+	struct nlmsghdr *nlh = tc_msg(buf, RTM_NEWTFILTER, NLM_F_ACK | NLM_F_CREATE, ifindex,
+				      INGRESS_PARENT, 0, TC_H_MAKE(prio << 16, htons(eth_proto)));
 	mnl_attr_put_strz(nlh, TCA_KIND, "u32");
 	struct nlattr *opts = mnl_attr_nest_start(nlh, TCA_OPTIONS);
 	mnl_attr_put(nlh, TCA_U32_SEL, sizeof(s->sel) + s->sel.nkeys * sizeof(s->keys[0]), s);
@@ -378,6 +389,39 @@ static unsigned pick_prio(void)
 	return PRIO_BASE;
 }
 
+/* A lock older than this is removed by the next lock taken: TCP peers give up retransmitting
+ * after about 15 minutes (tcp_retries2), so holding their packets back longer is pointless, and
+ * an image that was dumped but never restored must not block its ports forever. */
+#define STALE_NS (15 * 60 * 1000000000ULL)
+
+static uint64_t undo(struct mnl_socket *nl, const struct lock_state *st);
+
+/* Remove the stale locks (called with the directory lock held). */
+static void collect_stale(struct mnl_socket *nl)
+{
+	DIR *d = opendir(NETLOCK_DIR);
+	struct dirent *e;
+	uint64_t now = mono_ns();
+	while (d && (e = readdir(d))) {
+		struct lock_state o;
+		unsigned long long id;
+		char path[128];
+		if (sscanf(e->d_name, "%16llx", &id) != 1 || strchr(e->d_name, '.') ||
+		    state_read(id, &o) < 0)
+			continue;
+		/* taken_ns in the future: from before a reboot, its filters are gone already */
+		if (o.taken_ns <= now && now - o.taken_ns < STALE_NS)
+			continue;
+		log_info("network lock %016llx: removing it, it is older than 15 minutes", id);
+		if (o.taken_ns <= now)
+			undo(nl, &o);
+		state_path(id, path, sizeof(path));
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
 /* Serialises lock changes between ferry processes. */
 static int dir_lock(void)
 {
@@ -423,8 +467,10 @@ static void pick_devs(struct lock_state *st)
 
 /* ---- take / release ---- */
 
-/* Undo whatever of st exists: filters first (this ends the hold-back), then the rest. */
-static void undo(struct mnl_socket *nl, const struct lock_state *st)
+/* Undo whatever of st exists: filters first (this ends the hold-back), then the rest (removing
+ * the ifb device takes tens of ms: it is not part of the hold-back). Returns when the filters
+ * were gone (CLOCK_MONOTONIC ns). */
+static uint64_t undo(struct mnl_socket *nl, const struct lock_state *st)
 {
 	for (size_t i = 0; i < st->ndevs; i++) {
 		if (filter_del(nl, st->devs[i].ifindex, st->prio, ETH_P_IP) < 0 ||
@@ -432,16 +478,23 @@ static void undo(struct mnl_socket *nl, const struct lock_state *st)
 			log_debug("netlock %016llx: a filter on ifindex %d is already gone",
 				  (unsigned long long)st->id, st->devs[i].ifindex);
 	}
+	uint64_t open_again = mono_ns();
 	int ifb = if_nametoindex(st->ifb);
 	if (ifb > 0 && link_del(nl, ifb) < 0)
 		log_debug("netlock: cannot remove %s", st->ifb);
-	for (size_t i = 0; i < st->ndevs; i++)
-		if (st->devs[i].created_qdisc &&
-		    filters_count(nl, st->devs[i].ifindex, INGRESS_PARENT) == 0 &&
-		    filters_count(nl, st->devs[i].ifindex, EGRESS_PARENT) == 0 &&
-		    clsact_del(nl, st->devs[i].ifindex) < 0)
+	for (size_t i = 0; i < st->ndevs; i++) {
+		char mark[96];
+		qdisc_marker(st->devs[i].ifindex, mark, sizeof(mark));
+		if (access(mark, F_OK) < 0 ||
+		    filters_count(nl, st->devs[i].ifindex, INGRESS_PARENT) != 0 ||
+		    filters_count(nl, st->devs[i].ifindex, EGRESS_PARENT) != 0)
+			continue;
+		if (clsact_del(nl, st->devs[i].ifindex) < 0)
 			log_debug("netlock: cannot remove the clsact qdisc of ifindex %d",
 				  st->devs[i].ifindex);
+		unlink(mark);
+	}
+	return open_again;
 }
 
 static int take(struct lock_state *st, struct ferry_err *e)
@@ -451,6 +504,7 @@ static int take(struct lock_state *st, struct ferry_err *e)
 	if (r < 0)
 		return err_set(e, r, "network lock: cannot open rtnetlink: %s", strerror(-r));
 	int lockfd = dir_lock();
+	collect_stale(nl);
 	memset(st, 0, sizeof(*st));
 	while (!st->id && getrandom(&st->id, sizeof(st->id), 0) != sizeof(st->id))
 		;
@@ -498,8 +552,7 @@ static int64_t release(uint64_t id)
 		safe_close(lockfd);
 		return r;
 	}
-	undo(nl, &st);
-	int64_t held = mono_ns() - st.taken_ns;
+	int64_t held = undo(nl, &st) - st.taken_ns;
 	state_path(id, path, sizeof(path));
 	unlink(path);
 	mnl_socket_close(nl);
@@ -536,6 +589,9 @@ int netlock_take(struct dump_ctx *c)
 
 static void lock_dump_done(struct dump_ctx *c, int resumed)
 {
+	if (dl.held)
+		log_debug("network lock %016llx: dump done %.1f ms after the lock was taken",
+			  (unsigned long long)dl.st.id, (mono_ns() - dl.st.taken_ns) / 1e6);
 	tcp_dump_end(c, resumed);
 	unix_dump_end();
 	if (dl.held && resumed) {
@@ -605,12 +661,21 @@ static int is_net(const struct img_file_model *f)
 int netlock_opened(struct restore_ctx *c, const struct img_file_model *f, int fd)
 {
 	size_t idx = f - c->m->files;
+	struct lock_state st;
+	struct lock_ids ids;
+	image_locks(c->m, &ids);
+	if (ids.n && state_read(ids.id[0], &st) == 0)
+		log_debug(
+			"network lock %016llx: socket %u rebuilt %.1f ms after the lock was taken",
+			(unsigned long long)ids.id[0], f->f.id, (mono_ns() - st.taken_ns) / 1e6);
 	for (size_t i = idx + 1; i < c->m->nfiles; i++)
 		if (is_net(&c->m->files[i]))
 			return 0;
 	for (size_t i = 0; i <= idx; i++) {
 		const struct img_file_model *g = &c->m->files[i];
-		int r = g->f.kind != FILE_TCP ? 0 : tcp_resume(c, g, i == idx ? fd : c->table_base + (int)i);
+		int r = g->f.kind != FILE_TCP
+				? 0
+				: tcp_resume(c, g, i == idx ? fd : c->table_base + (int)i);
 		if (r < 0)
 			return r;
 	}

@@ -16,13 +16,14 @@
 
 /* ---- REC_FILE_DATA tags, shared by the three socket kinds ---- */
 enum sock_tag {
-	SOCK_TAG_OPTS = 1, /* struct sock_opt[]: options that differ from a fresh socket */
-	SOCK_TAG_TCP,	   /* struct tcp_rec */
-	SOCK_TAG_TCP_RECVQ, /* bytes of the receive queue (received, not read) */
-	SOCK_TAG_TCP_SENDQ, /* bytes of the write queue: sent-but-unacked, then not-yet-sent */
-	SOCK_TAG_UDP,	    /* struct udp_rec */
-	SOCK_TAG_UNIX,	    /* struct unix_rec */
-	SOCK_TAG_UNIX_QUEUE, /* receive queue: stream: bytes; dgram/seqpacket: (u32 len, bytes)... */
+	SOCK_TAG_OPTS = 1,   /* struct sock_opt[]: options that differ from a fresh socket */
+	SOCK_TAG_TCP,	     /* struct tcp_rec */
+	SOCK_TAG_TCP_RECVQ,  /* bytes of the receive queue (received, not read) */
+	SOCK_TAG_TCP_SENDQ,  /* bytes of the write queue: sent-but-unacked, then not-yet-sent */
+	SOCK_TAG_UDP,	     /* struct udp_rec */
+	SOCK_TAG_UNIX,	     /* struct unix_rec */
+	SOCK_TAG_UNIX_QUEUE, /* receive queue: stream: bytes; dgram/seqpacket: (u32 len, bytes)...
+			      */
 	SOCK_TAG_UNIX_ICONS, /* uint64_t[]: inodes of the pending connections, queue order */
 };
 
@@ -75,22 +76,22 @@ enum tcp_rec_state { TCP_REC_CLOSED = 1, TCP_REC_LISTEN, TCP_REC_ESTABLISHED };
 #define TCP_REC_OPT_WSCALE 0x4
 
 struct tcp_rec {
-	uint32_t family; /* AF_INET or AF_INET6 */
-	uint32_t state;	 /* enum tcp_rec_state */
-	uint32_t bound;	 /* CLOSED: bound to laddr */
+	uint32_t family;  /* AF_INET or AF_INET6 */
+	uint32_t state;	  /* enum tcp_rec_state */
+	uint32_t bound;	  /* CLOSED: bound to laddr */
 	uint32_t backlog; /* LISTEN */
 	struct sock_inet_addr laddr, raddr;
 	/* ESTABLISHED */
-	uint32_t snd_seq;     /* write_seq: sequence number after the last byte queued to send */
-	uint32_t rcv_seq;     /* rcv_nxt: next sequence number expected */
-	uint32_t sendq_len;   /* SIOCOUTQ: unacked + unsent bytes (SOCK_TAG_TCP_SENDQ length) */
-	uint32_t unsent_len;  /* SIOCOUTQNSD: of those, never sent */
-	uint32_t recvq_len;   /* SIOCINQ (SOCK_TAG_TCP_RECVQ length) */
+	uint32_t snd_seq;    /* write_seq: sequence number after the last byte queued to send */
+	uint32_t rcv_seq;    /* rcv_nxt: next sequence number expected */
+	uint32_t sendq_len;  /* SIOCOUTQ: unacked + unsent bytes (SOCK_TAG_TCP_SENDQ length) */
+	uint32_t unsent_len; /* SIOCOUTQNSD: of those, never sent */
+	uint32_t recvq_len;  /* SIOCINQ (SOCK_TAG_TCP_RECVQ length) */
 	uint32_t mss;
 	uint32_t opts; /* TCP_REC_OPT_* */
 	uint8_t snd_wscale, rcv_wscale;
 	uint16_t pad;
-	uint32_t timestamp; /* TCP_TIMESTAMP */
+	uint32_t timestamp;					 /* TCP_TIMESTAMP */
 	uint32_t snd_wl1, snd_wnd, max_window, rcv_wnd, rcv_wup; /* TCP_REPAIR_WINDOW */
 	uint32_t pad2;
 	uint64_t lock_id; /* the network lock holding it (netlock.c), 0 if none */
@@ -110,24 +111,24 @@ int udp_rec_validate(const struct udp_rec *u, uint64_t len, struct ferry_err *e)
 /* ---- UNIX ---- */
 #define UNIX_REC_NAME_MAX 108
 enum unix_rec_flags {
-	UNIX_REC_PATH = 0x1,	     /* bound to an absolute filesystem path (name[0] != 0) */
-	UNIX_REC_ABSTRACT = 0x2,     /* bound to an abstract name (name[0] == 0) */
-	UNIX_REC_LISTEN = 0x4,	     /* listening; SOCK_TAG_UNIX_ICONS lists its pending clients */
-	UNIX_REC_CONNECTED = 0x8,    /* connected to the image's socket peer_ino */
+	UNIX_REC_PATH = 0x1,	      /* bound to an absolute filesystem path (name[0] != 0) */
+	UNIX_REC_ABSTRACT = 0x2,      /* bound to an abstract name (name[0] == 0) */
+	UNIX_REC_LISTEN = 0x4,	      /* listening; SOCK_TAG_UNIX_ICONS lists its pending clients */
+	UNIX_REC_CONNECTED = 0x8,     /* connected to the image's socket peer_ino */
 	UNIX_REC_PEER_OUTSIDE = 0x10, /* dgram: connected to the named socket peer_name outside */
-	UNIX_REC_PEER_GONE = 0x20,   /* its peer was closed (stream: EOF after the queue) */
-	UNIX_REC_PENDING = 0x40,     /* a client not yet accepted by the listener listener_ino */
-	UNIX_REC_UNLINKED = 0x80,    /* PATH: the path no longer named the socket at the dump */
+	UNIX_REC_PEER_GONE = 0x20,    /* its peer was closed (stream: EOF after the queue) */
+	UNIX_REC_PENDING = 0x40,      /* a client not yet accepted by the listener listener_ino */
+	UNIX_REC_UNLINKED = 0x80,     /* PATH: the path no longer named the socket at the dump */
 	UNIX_REC_FLAGS = 0xff,
 };
 struct unix_rec {
-	uint32_t type;	   /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
-	uint32_t flags;	   /* UNIX_REC_* */
-	uint32_t shutdown; /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
-	uint32_t backlog;  /* LISTEN */
-	uint64_t ino;	   /* its own socket inode (= REC_FILE ino) */
-	uint64_t peer_ino; /* CONNECTED: the peer's socket inode */
-	uint64_t listener_ino; /* PENDING */
+	uint32_t type;		     /* SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET */
+	uint32_t flags;		     /* UNIX_REC_* */
+	uint32_t shutdown;	     /* RCV_SHUTDOWN 1 | SEND_SHUTDOWN 2 */
+	uint32_t backlog;	     /* LISTEN */
+	uint64_t ino;		     /* its own socket inode (= REC_FILE ino) */
+	uint64_t peer_ino;	     /* CONNECTED: the peer's socket inode */
+	uint64_t listener_ino;	     /* PENDING */
 	uint64_t file_dev, file_ino; /* PATH: the socket file (to recognise it at restore) */
 	uint32_t file_mode, file_uid, file_gid;
 	uint32_t name_len; /* bytes of name (abstract: with the leading 0) */
@@ -156,6 +157,8 @@ struct unix_diag_info {
 /* Look a UNIX socket up by inode in ferry's network namespace: -ENOENT if none. */
 int sockdiag_unix(uint64_t ino, struct unix_diag_info *ret) MUST_CHECK;
 void sockdiag_unix_free(struct unix_diag_info *u);
+/* 1 if a live UNIX socket is bound to the socket file with this inode, 0 if none, -errno. */
+int sockdiag_unix_file_bound(uint64_t vfs_ino) MUST_CHECK;
 /* The pid of a process (not in `skip`, n entries) holding socket inode ino, 0 if none found. */
 pid_t sockdiag_owner(uint64_t ino, const pid_t *skip, size_t n);
 

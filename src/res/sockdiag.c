@@ -106,6 +106,67 @@ int sockdiag_unix(uint64_t ino, struct unix_diag_info *ret)
 	return r;
 }
 
+struct vfs_search {
+	uint64_t ino;
+	int found;
+};
+
+static int vfs_attr_cb(const struct nlattr *a, void *data)
+{
+	struct vfs_search *v = data;
+	if (mnl_attr_get_type(a) == UNIX_DIAG_VFS &&
+	    mnl_attr_get_payload_len(a) >= sizeof(struct unix_diag_vfs)) {
+		const struct unix_diag_vfs *f = mnl_attr_get_payload(a);
+		v->found |= f->udiag_vfs_ino == v->ino;
+	}
+	return MNL_CB_OK;
+}
+
+static int vfs_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	if (nlh->nlmsg_len < NLMSG_LENGTH(sizeof(struct unix_diag_msg)))
+		return MNL_CB_ERROR;
+	return mnl_attr_parse(nlh, sizeof(struct unix_diag_msg), vfs_attr_cb, data);
+}
+
+int sockdiag_unix_file_bound(uint64_t vfs_ino)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct vfs_search v = {vfs_ino, 0};
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_SOCK_DIAG);
+	int r = 1;
+	if (!nl)
+		return neg_errno();
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = 1;
+	struct unix_diag_req *q = mnl_nlmsg_put_extra_header(nlh, sizeof(*q));
+	q->sdiag_family = AF_UNIX;
+	q->udiag_states = ~0u;
+	q->udiag_show = UDIAG_SHOW_VFS;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		r = neg_errno();
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (n < 0) {
+			r = neg_errno();
+			break;
+		}
+		r = mnl_cb_run(buf, n, 1, mnl_socket_get_portid(nl), vfs_msg_cb, &v);
+		if (r <= MNL_CB_STOP) {
+			r = r < 0 ? neg_errno() : v.found;
+			break;
+		}
+	}
+out:
+	mnl_socket_close(nl);
+	return r;
+}
+
 void sockdiag_unix_free(struct unix_diag_info *u)
 {
 	free(u->icons);

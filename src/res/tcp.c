@@ -42,9 +42,9 @@ struct tcp_priv {
 
 static const char *state_name(int st)
 {
-	static const char *const n[] = {"?",	    "ESTABLISHED", "SYN_SENT",   "SYN_RECV",
-					"FIN_WAIT1", "FIN_WAIT2",   "TIME_WAIT",  "CLOSE",
-					"CLOSE_WAIT", "LAST_ACK",   "LISTEN",	  "CLOSING"};
+	static const char *const n[] = {"?",	      "ESTABLISHED", "SYN_SENT",  "SYN_RECV",
+					"FIN_WAIT1",  "FIN_WAIT2",   "TIME_WAIT", "CLOSE",
+					"CLOSE_WAIT", "LAST_ACK",    "LISTEN",	  "CLOSING"};
 	return st >= 0 && st < (int)ARRAY_SIZE(n) ? n[st] : "?";
 }
 
@@ -229,14 +229,16 @@ static int tcp_dump(struct dump_ctx *c, struct dproc *p, const struct fd_desc *d
 			return err_set(c->e, -EOPNOTSUPP,
 				       "pid %d fd %d: TCP listener %s has %u connection(s) not yet "
 				       "accepted, which cannot be restored; retry",
-				       p->pid, d->fd, sock_inet_str(t.family, &t.laddr, a, sizeof(a)),
+				       p->pid, d->fd,
+				       sock_inet_str(t.family, &t.laddr, a, sizeof(a)),
 				       ti.tcpi_unacked);
 	} else if (ti.tcpi_state == TCP_ESTABLISHED) {
 		t.state = TCP_REC_ESTABLISHED;
 		tp->repair = 1;
 		if ((r = read_established(fd, &t)) < 0)
 			return err_set(c->e, r, "pid %d fd %d: TCP connection %s: repair: %s",
-				       p->pid, d->fd, sock_inet_str(t.family, &t.raddr, a, sizeof(a)),
+				       p->pid, d->fd,
+				       sock_inet_str(t.family, &t.raddr, a, sizeof(a)),
 				       strerror(-r));
 	} else {
 		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: TCP socket changed to state %s",
@@ -300,8 +302,8 @@ int tcp_rec_validate(const struct tcp_rec *t, uint64_t len, struct ferry_err *e)
 		return 0;
 	}
 	if (!t->laddr.port || !t->raddr.port || t->unsent_len > t->sendq_len ||
-	    t->sendq_len > IMG_MAX_DATA_REC || t->recvq_len > IMG_MAX_DATA_REC ||
-	    t->mss == 0 || t->mss > 65535)
+	    t->sendq_len > IMG_MAX_DATA_REC || t->recvq_len > IMG_MAX_DATA_REC || t->mss == 0 ||
+	    t->mss > 65535)
 		return err_set(e, -EBADMSG, "TCP record: bad ports, queue lengths or MSS");
 	return 0;
 }
@@ -320,7 +322,7 @@ static int tcp_validate(const struct img_model *m, const struct img_file_model *
 	int r = tcp_rec_validate(&t, rec->len, e);
 	for (size_t i = 0; r == 0 && i < f->ndata; i++) {
 		const struct img_data *d = &f->data[i];
-		uint64_t want = d->tag == SOCK_TAG_TCP_RECVQ ? t.recvq_len
+		uint64_t want = d->tag == SOCK_TAG_TCP_RECVQ   ? t.recvq_len
 				: d->tag == SOCK_TAG_TCP_SENDQ ? t.sendq_len
 							       : d->len;
 		if ((d->tag != SOCK_TAG_TCP && d->tag != SOCK_TAG_OPTS &&
@@ -416,8 +418,8 @@ static int restore_connection(int fd, const struct tcp_rec *t, const struct img_
 	return 0;
 }
 
-static int tcp_build(struct restore_ctx *c, const struct img_file_model *f,
-		     const struct tcp_rec *t, int fd, const char *what)
+static int tcp_build(struct restore_ctx *c, const struct img_file_model *f, const struct tcp_rec *t,
+		     int fd, const char *what)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sock_inet_to(t->family, &t->laddr, &ss);

@@ -129,9 +129,10 @@ static int refuse_outside(struct dump_ctx *c, struct dproc *p, struct fd_desc *d
 		return err_set(c->e, -EOPNOTSUPP,
 			       "pid %d fd %d: UNIX socket %s a process outside the tree (pid %d)",
 			       p->pid, d->fd, what, owner);
-	return err_set(c->e, -EOPNOTSUPP,
-		       "pid %d fd %d: UNIX socket %s a socket outside the tree (no process holds it)",
-		       p->pid, d->fd, what);
+	return err_set(
+		c->e, -EOPNOTSUPP,
+		"pid %d fd %d: UNIX socket %s a socket outside the tree (no process holds it)",
+		p->pid, d->fd, what);
 }
 
 static int check_listener(struct dump_ctx *c, struct dproc *p, struct fd_desc *d,
@@ -146,10 +147,11 @@ static int check_listener(struct dump_ctx *c, struct dproc *p, struct fd_desc *d
 			uint32_t wq = cl.wqueue;
 			sockdiag_unix_free(&cl);
 			if (wq)
-				return err_set(c->e, -EOPNOTSUPP,
-					       "pid %d fd %d: UNIX listener has a pending connection "
-					       "holding data not yet accepted (not supported)",
-					       p->pid, d->fd);
+				return err_set(
+					c->e, -EOPNOTSUPP,
+					"pid %d fd %d: UNIX listener has a pending connection "
+					"holding data not yet accepted (not supported)",
+					p->pid, d->fd);
 		}
 	}
 	return 0;
@@ -250,7 +252,8 @@ static int read_queue(int fd, int type, struct qbuf *q)
 			r = (int)n;
 			break;
 		}
-		if (n == 0 && (type == SOCK_STREAM || recv(fd, buf, 0, MSG_PEEK | MSG_DONTWAIT) < 0))
+		if (n == 0 &&
+		    (type == SOCK_STREAM || recv(fd, buf, 0, MSG_PEEK | MSG_DONTWAIT) < 0))
 			break;
 		uint32_t l = n;
 		if (type != SOCK_STREAM)
@@ -263,8 +266,8 @@ static int read_queue(int fd, int type, struct qbuf *q)
 	return r;
 }
 
-static void set_name(uint8_t *dst, uint32_t *dlen, uint32_t *flags, const char *name,
-		     uint32_t len, uint32_t path_flag, uint32_t abs_flag)
+static void set_name(uint8_t *dst, uint32_t *dlen, uint32_t *flags, const char *name, uint32_t len,
+		     uint32_t path_flag, uint32_t abs_flag)
 {
 	if (len && name[0]) /* a path: the kernel keeps its terminating NUL */
 		len = strnlen(name, len);
@@ -390,10 +393,11 @@ static int unix_dump(struct dump_ctx *c, struct dproc *p, const struct fd_desc *
 		e = err_set(c->e, n, "pid %d fd %d: UNIX socket options: %s", p->pid, d->fd,
 			    strerror(-n));
 	if (e == 0 && !(r.flags & UNIX_REC_LISTEN) && (e = read_queue(fd, r.type, &q)) < 0)
-		e = err_set(c->e, e == -EXDEV ? -EOPNOTSUPP : e,
-			    "pid %d fd %d: UNIX socket: %s", p->pid, d->fd,
-			    e == -EXDEV ? "file descriptors in flight (SCM_RIGHTS) are not supported"
-					: strerror(-e));
+		e = err_set(c->e, e == -EXDEV ? -EOPNOTSUPP : e, "pid %d fd %d: UNIX socket: %s",
+			    p->pid, d->fd,
+			    e == -EXDEV
+				    ? "file descriptors in flight (SCM_RIGHTS) are not supported"
+				    : strerror(-e));
 	r.nqueued = q.n;
 	const char *why = e == 0 ? resend_problem(&r) : NULL;
 	if (why)
@@ -458,7 +462,8 @@ int unix_rec_validate(const struct unix_rec *u, uint64_t len, struct ferry_err *
 		    : u->peer_name_len != 0)
 		return err_set(e, -EBADMSG, "UNIX record: bad peer name");
 	if (u->nqueued && (f & (UNIX_REC_LISTEN | UNIX_REC_PENDING)))
-		return err_set(e, -EBADMSG, "UNIX record: queued data on a listener/pending client");
+		return err_set(e, -EBADMSG,
+			       "UNIX record: queued data on a listener/pending client");
 	if (u->type == SOCK_DGRAM && u->nqueued &&
 	    ((f & UNIX_REC_PEER_OUTSIDE) || (!named && !(f & UNIX_REC_CONNECTED))))
 		return err_set(e, -EBADMSG, "UNIX record: queued datagrams that cannot be resent");
@@ -482,7 +487,8 @@ int unix_queue_validate(const uint8_t *d, uint64_t len, uint32_t n, struct ferry
 		count++;
 	}
 	if (count != n)
-		return err_set(e, -EBADMSG, "UNIX queue: %u messages, the record says %u", count, n);
+		return err_set(e, -EBADMSG, "UNIX queue: %u messages, the record says %u", count,
+			       n);
 	return 0;
 }
 
@@ -492,8 +498,8 @@ static const struct img_file_model *find_sock(const struct img_model *m, uint64_
 {
 	for (size_t i = 0; i < m->nfiles; i++) {
 		const struct img_data *d;
-		if (m->files[i].f.kind != FILE_UNIX || !(d = res_data(&m->files[i], SOCK_TAG_UNIX)) ||
-		    d->len != sizeof(*ret))
+		if (m->files[i].f.kind != FILE_UNIX ||
+		    !(d = res_data(&m->files[i], SOCK_TAG_UNIX)) || d->len != sizeof(*ret))
 			continue;
 		memcpy(ret, d->data, sizeof(*ret));
 		if (ret->ino == ino)
@@ -510,15 +516,13 @@ static int check_links(const struct img_model *m, const struct img_file_model *f
 		return err_set(e, -EBADMSG, "image: UNIX socket %u: inode mismatch", f->f.id);
 	if ((u->flags & UNIX_REC_CONNECTED) &&
 	    (!find_sock(m, u->peer_ino, &o) || o.type != u->type ||
-	     (u->type != SOCK_DGRAM && (o.peer_ino != u->ino ||
-					!(o.flags & UNIX_REC_CONNECTED))) ||
+	     (u->type != SOCK_DGRAM && (o.peer_ino != u->ino || !(o.flags & UNIX_REC_CONNECTED))) ||
 	     (u->type == SOCK_DGRAM && o.peer_ino != u->ino &&
 	      !(o.flags & (UNIX_REC_PATH | UNIX_REC_ABSTRACT)))))
 		return err_set(e, -EBADMSG, "image: UNIX socket %u: its peer is missing or unfit",
 			       f->f.id);
-	if ((u->flags & UNIX_REC_PENDING) &&
-	    (!find_sock(m, u->listener_ino, &o) || !(o.flags & UNIX_REC_LISTEN) ||
-	     o.type != u->type))
+	if ((u->flags & UNIX_REC_PENDING) && (!find_sock(m, u->listener_ino, &o) ||
+					      !(o.flags & UNIX_REC_LISTEN) || o.type != u->type))
 		return err_set(e, -EBADMSG, "image: UNIX socket %u: its listener is missing",
 			       f->f.id);
 	for (uint64_t i = 0; icons && i < icons->len / 8; i++) {
@@ -562,10 +566,10 @@ static int unix_validate(const struct img_model *m, const struct img_file_model 
 		r = err_set(e, -EBADMSG, "image: UNIX socket %u: queue missing", f->f.id);
 	if (r == 0 && q)
 		r = u.type == SOCK_STREAM
-			    ? (q->len == u.nqueued ? 0
-						   : err_set(e, -EBADMSG,
-							     "image: UNIX socket %u: queue length",
-							     f->f.id))
+			    ? (q->len == u.nqueued
+				       ? 0
+				       : err_set(e, -EBADMSG, "image: UNIX socket %u: queue length",
+						 f->f.id))
 			    : unix_queue_validate(q->data, q->len, u.nqueued, e);
 	return r ? r : check_links(m, f, &u, icons, e);
 }
@@ -627,11 +631,16 @@ static int bind_name(struct restore_ctx *c, int fd, const struct unix_rec *r)
 	struct stat st;
 	socklen_t len = addr_of(r->name, r->name_len, &a);
 	int path = r->flags & UNIX_REC_PATH;
+	/* The image is untrusted: the file must be the dumped socket's (same inode) and no live
+	 * socket may be bound to it (its owner was killed), or it stays. */
 	if (path && lstat(a.sun_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode) || st.st_ino != r->file_ino || st.st_dev != r->file_dev)
-			return err_set(c->e, -EADDRINUSE,
-				       "UNIX socket %s: the path is taken by another file",
-				       a.sun_path);
+		if (!S_ISSOCK(st.st_mode) || st.st_ino != r->file_ino || st.st_dev != r->file_dev ||
+		    sockdiag_unix_file_bound(st.st_ino) != 0)
+			return err_set(
+				c->e, -EADDRINUSE,
+				"UNIX socket %s: the path is taken by another file or a live "
+				"socket",
+				a.sun_path);
 		unlink(a.sun_path);
 	}
 	if (bind(fd, (struct sockaddr *)&a, len) < 0)
@@ -702,8 +711,9 @@ static int finish_sock(struct restore_ctx *c, const struct sk *s, int fd)
 static int get_sk(struct restore_ctx *c, uint64_t ino, struct sk *s)
 {
 	s->f = find_sock(c->m, ino, &s->r);
-	return s->f ? 0 : err_set(c->e, -ENOENT, "UNIX socket inode %llu not in the image",
-				  (unsigned long long)ino);
+	return s->f ? 0
+		    : err_set(c->e, -ENOENT, "UNIX socket inode %llu not in the image",
+			      (unsigned long long)ino);
 }
 
 static int ensure(struct restore_ctx *c, uint64_t ino);
@@ -829,8 +839,9 @@ static int build_single(struct restore_ctx *c, const struct sk *s)
 {
 	struct sockaddr_un a;
 	struct sk peer;
-	int fd = socket(AF_UNIX, s->r.type | SOCK_CLOEXEC, 0), e, from = -1, tmp = -1;
-	if ((e = new_sock(c, s, fd, s->r.type == SOCK_DGRAM || !(s->r.flags & UNIX_REC_PEER_GONE))) < 0)
+	int fd = socket(AF_UNIX, s->r.type | SOCK_CLOEXEC, 0), e, from = -1, tmp = -1, filled = 0;
+	if ((e = new_sock(c, s, fd,
+			  s->r.type == SOCK_DGRAM || !(s->r.flags & UNIX_REC_PEER_GONE))) < 0)
 		goto fail;
 	socklen_t self = addr_of(s->r.name, s->r.name_len, &a);
 	if (s->r.flags & UNIX_REC_CONNECTED) { /* dgram, one way to a named socket */
@@ -864,8 +875,9 @@ static int build_single(struct restore_ctx *c, const struct sk *s)
 		if ((e = new_sock(c, s, fd, 0)) < 0 || (e = refill(c, s, tmp, NULL, 0)) < 0)
 			goto fail;
 		tmp = safe_close(tmp);
+		filled = 1;
 	}
-	if (s->r.nqueued && from < 0 && tmp < 0) /* named dgram receiver: a temporary sender */
+	if (s->r.nqueued && !filled && from < 0) /* named dgram receiver: a temporary sender */
 		from = tmp = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (from >= 0 && (e = refill(c, s, from, &a, self)) < 0)
 		goto fail;

@@ -58,7 +58,8 @@ static const char *fetch_rest(int fd)
 	size_t got = 0;
 	if (send(fd, "\r\n", 2, 0) != 2)
 		return "send failed";
-	for (ssize_t n; got < sizeof(resp) && (n = recv(fd, resp + got, sizeof(resp) - got, 0)) > 0;)
+	for (ssize_t n;
+	     got < sizeof(resp) && (n = recv(fd, resp + got, sizeof(resp) - got, 0)) > 0;)
 		got += n;
 	char *end = memmem(resp, got, "\r\n\r\n", 4);
 	if (!end || strncmp(resp, "HTTP/1.0 200", 12))
@@ -162,7 +163,8 @@ int main(void)
 	server = fork();
 	if (server == 0) {
 		snprintf(path, sizeof(path), "%s/server.out", dir);
-		int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), nul = open("/dev/null", O_RDWR);
+		int out = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600),
+		    nul = open("/dev/null", O_RDWR);
 		dup2(nul, 0);
 		dup2(out, 1);
 		dup2(out, 2);

@@ -31,7 +31,8 @@ int main(void)
 	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	CASE_CHECK(send(nl, &req, sizeof(req), 0) == sizeof(req));
 	CASE_CHECK(recv(nl, buf, sizeof(buf), 0) > (ssize_t)sizeof(struct nlmsghdr));
 	case_pass();

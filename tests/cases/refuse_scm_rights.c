@@ -14,7 +14,9 @@ int main(void)
 {
 	char before[1024], now[1024], tracer[16], c = 'F', ctl[CMSG_SPACE(sizeof(int))];
 	struct iovec iov = {&c, 1};
-	struct msghdr m = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl,
+	struct msghdr m = {.msg_iov = &iov,
+			   .msg_iovlen = 1,
+			   .msg_control = ctl,
 			   .msg_controllen = sizeof(ctl)};
 	struct stat want, got;
 	int sv[2];
@@ -37,13 +39,15 @@ int main(void)
 	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	c = 0;
 	m.msg_controllen = sizeof(ctl);
 	CASE_CHECK(recvmsg(sv[1], &m, 0) == 1 && c == 'F');
 	h = CMSG_FIRSTHDR(&m);
 	CASE_CHECK(h && h->cmsg_type == SCM_RIGHTS);
 	memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	CASE_CHECK(fstat(fd, &got) == 0 && got.st_ino == want.st_ino && got.st_rdev == want.st_rdev);
+	CASE_CHECK(fstat(fd, &got) == 0 && got.st_ino == want.st_ino &&
+		   got.st_rdev == want.st_rdev);
 	case_pass();
 }

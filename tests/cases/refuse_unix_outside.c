@@ -42,7 +42,8 @@ int main(void)
 	case_fd_list(now, sizeof(now));
 	if (strcmp(now, before))
 		case_fail("fds are '%s', were '%s'", now, before);
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0"));
+	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
+		   !strcmp(tracer, "0"));
 	if (send(sv[0], "echo", 4, 0) != 4 || recv(sv[0], buf, sizeof(buf), 0) != 4 ||
 	    memcmp(buf, "echo", 4))
 		case_fail("connection broken");

@@ -19,7 +19,8 @@ static int same_name(int fd, int peer, const void *want, socklen_t wl)
 {
 	struct sockaddr_storage a;
 	socklen_t l = sizeof(a);
-	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &l) : getsockname(fd, (struct sockaddr *)&a, &l);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &l)
+		     : getsockname(fd, (struct sockaddr *)&a, &l);
 	return r == 0 && l == wl && !memcmp(&a, want, wl);
 }
 
@@ -30,7 +31,8 @@ static void roundtrip(int a, int b)
 	socklen_t fl = sizeof(from);
 	if (send(a, "req", 3, 0) != 3)
 		case_fail("send: %m");
-	if (recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) != 3 || memcmp(buf, "req", 3))
+	if (recvfrom(b, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fl) != 3 ||
+	    memcmp(buf, "req", 3))
 		case_fail("request lost");
 	if (sendto(b, "rep", 3, 0, (struct sockaddr *)&from, fl) != 3 ||
 	    recv(a, buf, sizeof(buf), 0) != 3 || memcmp(buf, "rep", 3))
@@ -55,7 +57,8 @@ int main(void)
 	if (setsockopt(srv, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
 	    setsockopt(srv, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv)) ||
 	    setsockopt(cli, IPPROTO_IP, IP_TOS, &tos, sizeof(tos)) ||
-	    bind(srv, (struct sockaddr *)&s4, l4) || getsockname(srv, (struct sockaddr *)&s4, &l4) ||
+	    bind(srv, (struct sockaddr *)&s4, l4) ||
+	    getsockname(srv, (struct sockaddr *)&s4, &l4) ||
 	    connect(cli, (struct sockaddr *)&s4, l4))
 		case_fail("ipv4 setup: %m");
 	if (bind(b6, (struct sockaddr *)&s6, l6) || getsockname(b6, (struct sockaddr *)&s6, &l6) ||

@@ -23,7 +23,8 @@ static int name_is(int fd, int peer, const struct sockaddr_un *want, socklen_t w
 {
 	struct sockaddr_un a;
 	socklen_t l = sizeof(a);
-	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &l) : getsockname(fd, (struct sockaddr *)&a, &l);
+	int r = peer ? getpeername(fd, (struct sockaddr *)&a, &l)
+		     : getsockname(fd, (struct sockaddr *)&a, &l);
 	return r == 0 && l == wlen && !memcmp(&a, want, wlen);
 }
 
@@ -57,7 +58,8 @@ int main(void)
 		case_fail("listener: %m");
 	int s1 = accept(l, NULL, NULL);
 	if (s1 < 0 || connect(c2, (struct sockaddr *)&path_addr, path_len) ||
-	    send(c1, "hello-from-client", 17, 0) != 17 || send(s1, "hello-from-server", 17, 0) != 17)
+	    send(c1, "hello-from-client", 17, 0) != 17 ||
+	    send(s1, "hello-from-server", 17, 0) != 17)
 		case_fail("connections: %m");
 	if (bind(d, (struct sockaddr *)&abs_addr, abs_len) ||
 	    connect(u, (struct sockaddr *)&abs_addr, abs_len) || send(u, "dg-one", 6, 0) != 6 ||

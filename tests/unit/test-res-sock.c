@@ -118,19 +118,20 @@ static void unix_record(void **state)
 	BAD(b.flags |= UNIX_REC_CONNECTED);
 	BAD(b.shutdown = 4);
 	BAD(b.ino = 0);
-	BAD(b.name[0] = 'x');			  /* a relative path */
-	BAD(b.name[3] = 0);			  /* a NUL inside the path */
+	BAD(b.name[0] = 'x'); /* a relative path */
+	BAD(b.name[3] = 0);   /* a NUL inside the path */
 	BAD(b.name_len = 0);
 	BAD(b.name_len = UNIX_REC_NAME_MAX + 1);
 	BAD((b.flags = UNIX_REC_LISTEN, b.name_len = 0, b.file_mode = 0)); /* unnamed listener */
-	BAD(b.nqueued = 3);					      /* data on a listener */
+	BAD(b.nqueued = 3);						   /* data on a listener */
 	BAD(b.file_mode = 010000);
-	BAD((b.type = SOCK_DGRAM));				      /* dgram listener */
+	BAD((b.type = SOCK_DGRAM)); /* dgram listener */
 	BAD(b.backlog = 70000);
 	BAD(b.peer_name_len = 4);
 #undef BAD
 	/* an abstract dgram socket connected outside, with its peer's path */
-	struct unix_rec d = {.type = SOCK_DGRAM, .flags = UNIX_REC_ABSTRACT | UNIX_REC_PEER_OUTSIDE};
+	struct unix_rec d = {.type = SOCK_DGRAM,
+			     .flags = UNIX_REC_ABSTRACT | UNIX_REC_PEER_OUTSIDE};
 	d.ino = 11;
 	d.name_len = 4;
 	memcpy(d.name, "\0abc", 4);
@@ -216,8 +217,8 @@ static void tcp_model(void **state)
 	struct img_data d[3] = {{SOCK_TAG_TCP, 0, (const uint8_t *)&t, sizeof(t)},
 				{SOCK_TAG_TCP_RECVQ, 0, rq, sizeof(rq)},
 				{SOCK_TAG_TCP_SENDQ, 0, sq, sizeof(sq)}};
-	struct img_file_model f = {.f = {.id = 1, .kind = FILE_TCP}, .path = "", .ndata = 3,
-				   .data = d};
+	struct img_file_model f = {
+		.f = {.id = 1, .kind = FILE_TCP}, .path = "", .ndata = 3, .data = d};
 	struct img_model m = {.nfiles = 1, .files = &f};
 	const struct res_file_ops *o = res_file_kind(FILE_TCP);
 	(void)state;
@@ -239,8 +240,10 @@ static void tcp_model(void **state)
 static void unix_model(void **state)
 {
 	struct ferry_err e = {0};
-	struct unix_rec a = {.type = SOCK_STREAM, .flags = UNIX_REC_CONNECTED, .ino = 5, .peer_ino = 6};
-	struct unix_rec b = {.type = SOCK_STREAM, .flags = UNIX_REC_CONNECTED, .ino = 6, .peer_ino = 5};
+	struct unix_rec a = {
+		.type = SOCK_STREAM, .flags = UNIX_REC_CONNECTED, .ino = 5, .peer_ino = 6};
+	struct unix_rec b = {
+		.type = SOCK_STREAM, .flags = UNIX_REC_CONNECTED, .ino = 6, .peer_ino = 5};
 	struct img_data da[2] = {{SOCK_TAG_UNIX, 0, (const uint8_t *)&a, sizeof(a)},
 				 {SOCK_TAG_UNIX_QUEUE, 0, (const uint8_t *)"hey", 3}};
 	struct img_data db = {SOCK_TAG_UNIX, 0, (const uint8_t *)&b, sizeof(b)};
@@ -280,10 +283,10 @@ static void unix_model(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(tcp_record), cmocka_unit_test(udp_record),
+		cmocka_unit_test(tcp_record),  cmocka_unit_test(udp_record),
 		cmocka_unit_test(unix_record), cmocka_unit_test(unix_queue),
-		cmocka_unit_test(options),    cmocka_unit_test(proto_note),
-		cmocka_unit_test(tcp_model),  cmocka_unit_test(unix_model),
+		cmocka_unit_test(options),     cmocka_unit_test(proto_note),
+		cmocka_unit_test(tcp_model),   cmocka_unit_test(unix_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
