@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# End-to-end tests of ferryd and migration on a 3-node cluster on this machine (tests/e2e/lib.sh):
+# End-to-end tests of ferryd and migration on a 3-node cluster on this machine (tests/e2e/lib.sh:
+# `ferry testbed`, or PID namespaces on loopback when a test bed is already up):
 # 50 round trips n1->n2->n3->n1 of a counter (output continuous, memory intact, image size and
 # time flat, no fd or process leaks in the daemons), fault injection at each protocol step
 # (exactly one live copy remains and its output continues), security refusals, the home
@@ -28,9 +29,8 @@ one_copy_on() { # K: exactly one live counter, on node K
 fd_count() { ls /proc/"$(node_pid "$1")"/fd 2>/dev/null | wc -l; }
 kids() { pgrep -P "$(node_pid "$1")" | wc -l; }
 
-"$FERRY" keygen "$E2E/cluster.key" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-for k in 1 2 3; do node_up $k || { echo "0 passed, 1 failed"; exit 1; }; done
-ok "3 nodes up"
+e2e_start || { echo "0 passed, 1 failed"; exit 1; }
+ok "3 nodes up ($E2E_BACKEND backend)"
 
 # ---- a managed process, the home registry ----
 node_pid_base 1 20000
@@ -111,24 +111,24 @@ fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1 &
 mig=$!
 sleep 1
 node_kill 2
-fault 2 ""
 wait $mig
 rc=$?
 expect "destination crash: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
 expect "destination crash: one live copy, on n1" one_copy_on 1
-node_up 2 && ok "n2 restarted"
+node_up 2 && ok "n2's daemon restarted"
+fault 2 ""
 sleep 0.5
 expect "after the faults: output continuous and memory intact" counter_ok "$OUT"
 
 # ---- security ----
 "$FERRY" keygen "$E2E/other.key" >/dev/null
-E2E_NODES=4 node_up 4 "$E2E/other.key"
-fr 4 ps >/dev/null 2>"$E2E/n4.err"
+rogue_up "$E2E/other.key"
+rogue_fr ps >/dev/null 2>"$E2E/n4.err"
 expect "a node with another key is not answered" grep -q "n1 did not answer" "$E2E/n4.err"
-expect "the wrong-key peer is dropped and logged by n1" grep -q "dropped a peer connection" "$E2E/n1.log"
+expect "the wrong-key peer is dropped and logged by n1" grep -q "dropped a peer connection" "$(node_log 1)"
 expect "n1 unharmed after the wrong-key peer" fr 1 ps >/dev/null
-setpriv --reuid=65534 --regid=65534 --clear-groups env FERRY_SOCKET="$E2E/n1/ferryd.sock" \
-	"$FERRY" migrate "$P" --to n2 2>"$E2E/perm.err"
+node_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" migrate "$P" --to n2 \
+	2>"$E2E/perm.err"
 rc=$?
 expect "non-root cannot migrate root's process (status $rc: $(cat "$E2E/perm.err"))" \
 	grep -q "permission denied" "$E2E/perm.err"
@@ -136,8 +136,7 @@ expect "refused migration leaves it on n1" one_copy_on 1
 as_nobody() { # K ferry-args...: run ferry as uid 65534 against node K
 	local k=$1
 	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups env FERRY_SOCKET="$E2E/n$k/ferryd.sock" \
-		"$FERRY" "$@"
+	node_exec "$k" setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" "$@"
 }
 mkdir -m 777 "$E2E/nobody"
 NID=$(cd "$E2E/nobody" && as_nobody 1 run --stdout "$E2E/nobody/out" sleep 600)
@@ -145,7 +144,7 @@ NP=$(cut -d: -f2 <<<"$NID")
 expect "a user migrates its own process" as_nobody 1 migrate "$NP" --to n2
 expect "it runs on n2 as that user" grep -q "^Uid:.65534" \
 	"/proc/$(live_copies "sleep 600" | awk '$1 == 2 {print $2}')/status"
-reply=$(python3 - "$E2E/n1/ferryd.sock" <<'PY'
+reply=$(node_exec 1 python3 - "$(node_sock 1)" <<'PY'
 import socket, struct, sys
 out = []
 for body in [b"{not json", b'{"v":99,"cmd":"ps"}', b'{"v":1,"cmd":"migrate","pid":"x"}', b"\xff" * 40]:
@@ -158,7 +157,7 @@ PY
 expect "malformed control requests get clear errors" test "$(grep -c '"ok":false' <<<"$reply")" = 4
 expect "unknown protocol version named in the error" grep -q "version 99 is not supported" <<<"$reply"
 expect "n1 unharmed after malformed requests" fr 1 ps >/dev/null
-node_kill 4
+rogue_down
 
 # ---- remote run, exit recording, clone ----
 RID=$(cd "$E2E" && fr 1 run --on n3 sleep 1)
@@ -172,13 +171,13 @@ expect "clone: one copy on n1 and one on n3" test "$(live_copies "$COUNTER" | cu
 expect "clone: n3's copy is a new process whose home is n3" grep -q "^n3 $P" <<<"$(fr 1 ps | awk '$3 == "n3" {print $2, $4}')"
 
 # ---- lock file, clean shutdown ----
-"$FERRYD" -c "$E2E/n1.conf" 2>"$E2E/lock.err"
+node_exec 1 "$FERRYD" -c "$(node_conf 1)" 2>"$E2E/lock.err"
 expect "a second ferryd on a node is refused" grep -q "another ferryd" "$E2E/lock.err"
 p=$(node_pid 3)
 kill -TERM "$p"
 for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-expect "SIGTERM stops ferryd and removes its socket" test ! -e "$E2E/n3/ferryd.sock"
-expect "ferryd logged a clean stop" grep -q "stopped" "$E2E/n3.log"
+expect "SIGTERM stops ferryd and removes its socket" node_exec 3 test ! -e "$(node_sock 3)"
+expect "ferryd logged a clean stop" grep -q "stopped" "$(node_log 3)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
