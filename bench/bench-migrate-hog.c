@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Workload of bench/bench-migrate.sh: holds MIB MiB of incompressible memory, then ticks every
  * millisecond. When a tick comes late (> 5 ms: it was frozen), it writes
- * "gap_start_ns gap_end_ns" (CLOCK_MONOTONIC, the same in every node) to FILE at offset 0, so
+ * "gap_start_ns gap_end_ns" (CLOCK_REALTIME, the same in every node) to FILE at offset 0, so
  * the benchmark learns the blackout and the moment of the first instruction after it.
  *   bench-migrate-hog MIB FILE */
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
