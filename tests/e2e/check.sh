@@ -28,6 +28,7 @@ one_copy_on() { # K: exactly one live counter, on node K
 
 fd_count() { ls /proc/"$(node_pid "$1")"/fd 2>/dev/null | wc -l; }
 kids() { pgrep -P "$(node_pid "$1")" | wc -l; }
+rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$(node_pid "$1")"/status; }
 
 e2e_start || { echo "0 passed, 1 failed"; exit 1; }
 ok "3 nodes up ($E2E_BACKEND backend)"
@@ -49,6 +50,8 @@ fd0="$(fd_count 1) $(fd_count 2) $(fd_count 3)"
 cur=1 hops=0 errs=0
 : >"$E2E/hops"
 for ((i = 0; i < 50; i++)); do
+	# daemons' memory after warm-up (first use of the channel, allocator arenas)
+	[ $i = 5 ] && rss0="$(rss_kb 1) $(rss_kb 2) $(rss_kb 3)"
 	for next in 2 3 1; do
 		comp=none
 		((hops % 7 == 3)) && comp=zstd
@@ -80,6 +83,11 @@ expect "migration time does not grow ($t0 -> $t1 ms)" python3 -c "import sys; sy
 sleep 0.5
 fd1="$(fd_count 1) $(fd_count 2) $(fd_count 3)"
 expect "no fds leaked in the daemons ($fd0 -> $fd1)" test "$fd0" = "$fd1"
+rss1="$(rss_kb 1) $(rss_kb 2) $(rss_kb 3)"
+expect "daemon memory does not grow over rounds 5..50 (RSS kB $rss0 -> $rss1)" python3 -c "
+import sys
+a, b = [int(x) for x in '$rss0'.split()], [int(x) for x in '$rss1'.split()]
+sys.exit(any(y > x + 512 for x, y in zip(a, b)))"
 expect "no workers left (children: n1 $(kids 1), n2 $(kids 2), n3 $(kids 3))" \
 	test "$(kids 1) $(kids 2) $(kids 3)" = "1 0 0"
 sleep 0.5
