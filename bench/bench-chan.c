@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -163,6 +164,7 @@ static double run_once(enum mode m, uint64_t total, const uint8_t *data)
 		die("fork", strerror(errno));
 	if (pid == 0) {
 		int fd = accept(lfd, NULL, NULL);
+		prctl(PR_SET_NAME, "bench-chan-rx"); /* profiles tell the ends apart */
 		_exit(fd < 0 ? 1 : receive(fd, m, total));
 	}
 	close(lfd);

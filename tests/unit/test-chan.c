@@ -165,6 +165,8 @@ static void handshake_clear(void **state)
 	pair_ok(&p, 0, 0);
 	assert_int_equal(chan_encrypted(p.cli), 0);
 	assert_int_equal(chan_encrypted(p.srv.c), 0);
+	assert_string_equal(chan_cipher(p.cli), "chacha20poly1305"); /* fastest tag over data */
+	assert_string_equal(chan_cipher(p.srv.c), "chacha20poly1305");
 	exchange(&p);
 	pair_close(&p);
 }
