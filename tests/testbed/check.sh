@@ -55,16 +55,24 @@ fi
 mkdir -p "$ROOT/build/tests"
 WORK=$(mktemp -d "$ROOT/build/tests/testbed.XXXXXX")
 BGPIDS=()
+OURS=" " # init pids of the test beds this script made
 cleanup() {
 	local p
 	for p in "${BGPIDS[@]}"; do kill "$p" 2>/dev/null; done
-	"$FERRY" testbed down >/dev/null 2>&1
+	# The machine is shared: take down only a test bed this script made (or remains of none).
+	p=$(awk '{print $1}' $STATE/n1/init 2>/dev/null)
+	if [ ! -e $STATE ] || [[ "$OURS" == *" $p "* ]]; then
+		"$FERRY" testbed down >/dev/null 2>&1
+	fi
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM HUP
 
-tb() { "$FERRY" testbed "$@"; }
+tb() {
+	"$FERRY" testbed "$@" || return
+	if [ "$1" = up ]; then OURS+="$(awk '{print $1}' $STATE/n1/init) "; fi
+}
 in_node() { local n=$1; shift; "$FERRY" testbed exec "$n" -- "$@"; }
 init_pid() { awk '{print $1}' $STATE/$1/init; }
 cg_dirs() { cat $STATE/$1/cgroups; }
@@ -103,10 +111,11 @@ nothing_left() {
 
 # ---------------------------------------------------------------- up 3
 t0=$EPOCHREALTIME
-if out=$(tb up 3 --cpu-quota 10 --mem-limit 128 --daemon "$WORK/no-such-ferryd" 2>&1); then
+if tb up 3 --cpu-quota 10 --mem-limit 128 --daemon "$WORK/no-such-ferryd" >"$WORK/out" 2>&1; then
+	out=$(cat "$WORK/out")
 	ok "up 3 ($(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN{printf "%.0f ms", (b-a)*1000}'))"
 else
-	bad "up 3" "$out"
+	bad "up 3" "$(cat "$WORK/out")"
 	summary
 	exit 1
 fi
@@ -255,7 +264,7 @@ echo "stand-in ferryd on $(hostname) with $2" >&2
 while :; do sleep 1; done
 EOF
 chmod +x "$WORK/bin/ferryd"
-if out=$(tb up 2 --daemon "$WORK/bin/ferryd" 2>&1); then
+if tb up 2 --daemon "$WORK/bin/ferryd" >"$WORK/out" 2>&1; then
 	ok "up 2 with a daemon"
 	t "status shows ferryd running on both nodes" test "$(tb status | grep -c 'running (pid')" = 2
 	t "n1 config: name, listen, control socket, peer n2" bash -c \
@@ -274,7 +283,7 @@ if out=$(tb up 2 --daemon "$WORK/bin/ferryd" 2>&1); then
 	# shellcheck disable=SC2086
 	t "nothing left after down with daemons" nothing_left $INITS
 else
-	bad "up 2 with a daemon" "$out"
+	bad "up 2 with a daemon" "$(cat "$WORK/out")"
 	tb down >/dev/null 2>&1
 fi
 
@@ -312,8 +321,9 @@ else
 fi
 
 ip netns add ferry-tb-n2 # makes node n2's step fail half-way through `up 3`
-out=$(tb up 3 2>&1)
+tb up 3 >"$WORK/out" 2>&1
 rc=$?
+out=$(cat "$WORK/out")
 t "a failing up names the step and resource" bash -c "[ $rc != 0 ] && grep -q 'create netns ferry-tb-n2' <<<'$out'"
 t "a failing up cleans up after itself" nothing_left
 ip netns del ferry-tb-n2 2>/dev/null
