@@ -335,9 +335,10 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		if (x.c && !x.dest_failed)
 			send_abort(&x, x.e.msg[0] ? x.e.msg : strerror(-r));
 		char msg[700];
-		snprintf(msg, sizeof(msg), "%s of pid %d to %s failed, it continues on %s: %s",
-			 verb, q->pid, q->to, d->cfg.name, x.e.msg[0] ? x.e.msg : strerror(-r));
-		log_warn("%s", msg);
+		const char *why = x.e.msg[0] ? x.e.msg : strerror(-r);
+		snprintf(msg, sizeof(msg), "not %s, it continues on %s: %s",
+			 q->cmd == CTL_CLONE ? "cloned" : "migrated", d->cfg.name, why);
+		log_warn("%s of pid %d to %s failed: %s", verb, q->pid, q->to, why);
 		reply_error(client_fd, -r, msg);
 		chan_close(x.c);
 		_exit(1);

@@ -167,6 +167,15 @@ expect "unknown protocol version named in the error" grep -q "version 99 is not 
 expect "n1 unharmed after malformed requests" fr 1 ps >/dev/null
 rogue_down
 
+# ---- state the engine refuses: the reason reaches the user, the process stays ----
+SID=$(cd "$E2E" && fr 1 run python3 -c 'import socket, time; s = socket.socket(); time.sleep(600)')
+sleep 0.5
+fr 1 migrate "$(cut -d: -f2 <<<"$SID")" --to n2 2>"$E2E/refuse.err"
+rc=$?
+expect "a socket is refused with status 3 ($(cat "$E2E/refuse.err"))" test $rc = 3
+expect "the refusal names the socket" grep -q "socket" "$E2E/refuse.err"
+expect "the refused process still runs on n1" test "$(copies 2 "$SID" | cut -d' ' -f1)" = n1
+
 # ---- remote run, exit recording, clone ----
 RID=$(cd "$E2E" && fr 1 run --on n3 sleep 1)
 expect "remote run on n3 has home n1 ($RID)" test "${RID%%:*}" = n1
