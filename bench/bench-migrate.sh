@@ -48,9 +48,10 @@ run_size() { # MIB MODE-NAME COMPRESS
 			return 1
 		}
 		local j gs=0 ge=0
-		for ((j = 0; j < 40; j++)); do # until the hog reports a gap that began after t0
-			read -r gs ge <"$E2E/hog.gap" 2>/dev/null
-			[[ "$ge" =~ ^[0-9]+$ ]] && [ "$ge" -gt "$t0" ] && break
+		for ((j = 0; j < 40; j++)); do # the longest gap that ended after t0
+			read -r gs ge < <(awk -v t0="$t0" '$2 > t0 && $2 - $1 > best {best = $2 - $1; l = $0}
+				END {print l}' "$E2E/hog.gap" 2>/dev/null)
+			[[ "${ge:-}" =~ ^[0-9]+$ ]] && break
 			sleep 0.05
 		done
 		tot+=("$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["total_ms"])' "$out")")
