@@ -88,6 +88,8 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 	uint64_t limit = host_mem_available(), total = 0, nchunks = 0;
 	if (x->d->cfg.max_image_bytes && x->d->cfg.max_image_bytes < limit)
 		limit = x->d->cfg.max_image_bytes;
+	if (fault_at("dst-oom"))
+		limit = 1 << 20; /* as if the node's memory ran out during the transfer */
 	char *raw = malloc(PROTO_DATA_CHUNK);
 	if (!raw)
 		return -ENOMEM;
@@ -98,7 +100,9 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 		int r = chan_recv(x->c, &type, &buf, &len, e);
 		if (r < 0 || worker_stop) {
 			free(raw);
-			return r < 0 ? r : -ECANCELED;
+			return r < 0 ? r
+				     : err_set(e, -ECANCELED, "ferryd on %s is stopping",
+					       x->d->cfg.name);
 		}
 		if (type != PM_DATA) {
 			free(raw);
@@ -137,6 +141,22 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 			_exit(3); /* the destination dies mid-transfer */
 		if (nchunks == 1 && fault_at("dst-stall"))
 			sleep(5); /* a test kills the destination meanwhile */
+	}
+}
+
+/* Discard the rest of a stream we gave up on, until its end or the source's abort. */
+static void drain(struct in_ctx *x)
+{
+	struct ferry_err e = {{0}};
+	for (;;) {
+		uint32_t type;
+		void *buf = NULL;
+		size_t len;
+		if (chan_recv(x->c, &type, &buf, &len, &e) < 0)
+			return;
+		free(buf);
+		if (type != PM_DATA)
+			return;
 	}
 }
 
@@ -201,6 +221,7 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 		log_warn("migration %s from %s: %s", req->mig, req->from, e.msg);
 		send_reason(c, PM_FAILED, (int)-len, e.msg[0] ? e.msg : strerror((int)-len));
 		outcome(&x, "aborted");
+		drain(&x); /* so the source reads PM_FAILED instead of a broken stream */
 		_exit(1);
 	}
 	void *img = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, memfd, 0) : MAP_FAILED;

@@ -330,6 +330,11 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		int j = join_forwarder(&x);
 		if (r == 0)
 			r = j;
+		if (x.fwd_err < 0) { /* the stream broke: its cause beats the dump's EPIPE */
+			r = x.fwd_err;
+			snprintf(x.e.msg, sizeof(x.e.msg), "sending the image to %s: %.400s", q->to,
+				 x.fwd_e.msg);
+		}
 	}
 	if (r < 0) {
 		if (x.c && !x.dest_failed)
