@@ -3,6 +3,7 @@
  * vDSO layout, free memory, willingness, PID free here), accept or refuse with a reason,
  * collect the stream in memory (memfd), rebuild the tree stopped, report "rebuilt", and resume
  * it only on the source's commit; anything else kills what was rebuilt. */
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -167,6 +168,12 @@ static int before_resume(void *userdata)
 	json_object *o = NULL;
 	uint32_t type;
 	x->hook_called = 1;
+	if (fault_at("dst-hang")) { /* silent past the source's timeout, until it gives up */
+		struct pollfd p = {chan_fd(x->c), POLLIN, 0};
+		for (int i = 0; i < x->d->cfg.timeout_ms / 100 + 10 && !worker_stop; i++)
+			if (poll(&p, 1, 100) > 0)
+				break;
+	}
 	send_simple(x->c, PM_REBUILT, x->req->pid);
 	if (fault_at("dst-rebuilt")) {
 		chan_close(x->c); /* the connection is cut after "rebuilt" */

@@ -94,7 +94,7 @@ sleep 0.5
 expect "output continuous and memory intact" counter_ok "$OUT"
 
 # ---- fault injection at each step: the copy on n1 continues ----
-for step in dst-refuse dst-stream dst-oom dst-restore dst-rebuilt src-before-commit; do
+for step in dst-refuse dst-stream dst-oom dst-restore dst-hang dst-rebuilt src-before-commit; do
 	node=2
 	[ "${step%%-*}" = src ] && node=1
 	fault $node "$step"
@@ -103,8 +103,16 @@ for step in dst-refuse dst-stream dst-oom dst-restore dst-rebuilt src-before-com
 	fault $node ""
 	sleep 0.3
 	expect "fault $step: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
-	[ $step = dst-oom ] && expect "fault dst-oom: the reason is the memory" \
-		grep -q "not enough memory on n2" "$E2E/fault.out"
+	case $step in # the failure is the injected one, not another
+	dst-refuse) why="n2 refused: refused by fault injection" ;;
+	dst-stream) why="sending the image to n2" ;;
+	dst-oom) why="not enough memory on n2" ;;
+	dst-restore) why="restore failed by fault injection" ;;
+	dst-hang) why="nothing received for" ;;
+	dst-rebuilt) why="closed the channel" ;;
+	src-before-commit) why="cancelled before commit" ;;
+	esac
+	expect "fault $step: the reason is '$why'" grep -q "$why" "$E2E/fault.out"
 	expect "fault $step: one live copy, on n1" one_copy_on 1
 	expect "fault $step: where says n1" test "$(fr 3 where "$ID")" = n1
 done
