@@ -197,6 +197,15 @@ sleep 0.3
 expect "clone: one copy on n1 and one on n3" test "$(live_copies "$COUNTER" | cut -d' ' -f1 | sort | tr '\n' ' ')" = "1 3 "
 expect "clone: n3's copy is a new process whose home is n3" grep -q "^n3 $P" <<<"$(fr 1 ps | awk '$3 == "n3" {print $2, $4}')"
 
+# ---- after the commit the source holds nothing: its daemon dies, the process lives on ----
+expect "migrate n1 -> n2" fr 1 migrate "$P" --to n2
+node_kill 1
+lines=$(wc -l <"$OUT")
+sleep 1
+expect "with n1's daemon dead, the copy on n2 runs" test "$(live_copies "$COUNTER" | cut -d' ' -f1 | sort | tr '\n' ' ')" = "2 3 "
+expect "and its output continues ($lines -> $(wc -l <"$OUT") lines)" test "$(wc -l <"$OUT")" -gt "$lines"
+node_up 1 && ok "n1's daemon restarted"
+
 # ---- lock file, clean shutdown ----
 node_exec 1 "$FERRYD" -c "$(node_conf 1)" 2>"$E2E/lock.err"
 expect "a second ferryd on a node is refused" grep -q "another ferryd" "$E2E/lock.err"
