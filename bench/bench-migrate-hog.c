@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Workload of bench/bench-migrate.sh: holds MIB MiB of incompressible memory, then ticks every
- * millisecond. When a tick comes late (> 5 ms: it was frozen), it writes
- * "gap_start_ns gap_end_ns" (CLOCK_MONOTONIC, the same in every node) to FILE at offset 0, so
- * the benchmark learns the blackout and the moment of the first instruction after it.
+ * millisecond. When a tick comes late (> 5 ms: it was frozen, or the machine was busy), it
+ * appends "gap_start_ns gap_end_ns" (CLOCK_REALTIME, the same in every node) to FILE, so the
+ * benchmark learns the blackout (the longest gap during a migration) and the moment of the
+ * first instruction after it.
  *   bench-migrate-hog MIB FILE */
 #include <fcntl.h>
 #include <stdint.h>
@@ -15,7 +16,7 @@
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_REALTIME, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
@@ -35,7 +36,7 @@ int main(int argc, char **argv)
 		x ^= x << 17;
 		mem[i] = x;
 	}
-	int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
+	int fd = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0644);
 	if (fd < 0)
 		return 1;
 	dprintf(fd, "ready\n");
@@ -48,7 +49,7 @@ int main(int argc, char **argv)
 			char buf[64];
 			int k = snprintf(buf, sizeof(buf), "%llu %llu\n", (unsigned long long)last,
 					 (unsigned long long)n);
-			if (pwrite(fd, buf, k, 0) != k)
+			if (write(fd, buf, k) != k)
 				return 1;
 		}
 		last = n;

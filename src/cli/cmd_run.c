@@ -111,6 +111,8 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(q, "cwd", json_object_new_string(cwd));
 	json_object_object_add(q, "stdout", json_object_new_string(out));
 	json_object_object_add(q, "stderr", json_object_new_string(err));
+	json_object_object_add(q, "soft_stdout", json_object_new_boolean(!o_out));
+	json_object_object_add(q, "soft_stderr", json_object_new_boolean(!o_err));
 	int x = control_call("run", q, &r);
 	json_object_put(q);
 	if (x != EXIT_OK)

@@ -3,6 +3,7 @@
  * vDSO layout, free memory, willingness, PID free here), accept or refuse with a reason,
  * collect the stream in memory (memfd), rebuild the tree stopped, report "rebuilt", and resume
  * it only on the source's commit; anything else kills what was rebuilt. */
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -88,6 +89,8 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 	uint64_t limit = host_mem_available(), total = 0, nchunks = 0;
 	if (x->d->cfg.max_image_bytes && x->d->cfg.max_image_bytes < limit)
 		limit = x->d->cfg.max_image_bytes;
+	if (fault_at("dst-oom"))
+		limit = 1 << 20; /* as if the node's memory ran out during the transfer */
 	char *raw = malloc(PROTO_DATA_CHUNK);
 	if (!raw)
 		return -ENOMEM;
@@ -98,7 +101,9 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 		int r = chan_recv(x->c, &type, &buf, &len, e);
 		if (r < 0 || worker_stop) {
 			free(raw);
-			return r < 0 ? r : -ECANCELED;
+			return r < 0 ? r
+				     : err_set(e, -ECANCELED, "ferryd on %s is stopping",
+					       x->d->cfg.name);
 		}
 		if (type != PM_DATA) {
 			free(raw);
@@ -140,6 +145,22 @@ static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
 	}
 }
 
+/* Discard the rest of a stream we gave up on, until its end or the source's abort. */
+static void drain(struct in_ctx *x)
+{
+	struct ferry_err e = {{0}};
+	for (;;) {
+		uint32_t type;
+		void *buf = NULL;
+		size_t len;
+		if (chan_recv(x->c, &type, &buf, &len, &e) < 0)
+			return;
+		free(buf);
+		if (type != PM_DATA)
+			return;
+	}
+}
+
 static int before_resume(void *userdata)
 {
 	struct in_ctx *x = userdata;
@@ -147,6 +168,12 @@ static int before_resume(void *userdata)
 	json_object *o = NULL;
 	uint32_t type;
 	x->hook_called = 1;
+	if (fault_at("dst-hang")) { /* silent past the source's timeout, until it gives up */
+		struct pollfd p = {chan_fd(x->c), POLLIN, 0};
+		for (int i = 0; i < x->d->cfg.timeout_ms / 100 + 10 && !worker_stop; i++)
+			if (poll(&p, 1, 100) > 0)
+				break;
+	}
 	send_simple(x->c, PM_REBUILT, x->req->pid);
 	if (fault_at("dst-rebuilt")) {
 		chan_close(x->c); /* the connection is cut after "rebuilt" */
@@ -201,6 +228,7 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 		log_warn("migration %s from %s: %s", req->mig, req->from, e.msg);
 		send_reason(c, PM_FAILED, (int)-len, e.msg[0] ? e.msg : strerror((int)-len));
 		outcome(&x, "aborted");
+		drain(&x); /* so the source reads PM_FAILED instead of a broken stream */
 		_exit(1);
 	}
 	void *img = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, memfd, 0) : MAP_FAILED;

@@ -330,14 +330,20 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		int j = join_forwarder(&x);
 		if (r == 0)
 			r = j;
+		if (x.fwd_err < 0) { /* the stream broke: its cause beats the dump's EPIPE */
+			r = x.fwd_err;
+			snprintf(x.e.msg, sizeof(x.e.msg), "sending the image to %s: %.400s", q->to,
+				 x.fwd_e.msg);
+		}
 	}
 	if (r < 0) {
 		if (x.c && !x.dest_failed)
 			send_abort(&x, x.e.msg[0] ? x.e.msg : strerror(-r));
 		char msg[700];
-		snprintf(msg, sizeof(msg), "%s of pid %d to %s failed, it continues on %s: %s",
-			 verb, q->pid, q->to, d->cfg.name, x.e.msg[0] ? x.e.msg : strerror(-r));
-		log_warn("%s", msg);
+		const char *why = x.e.msg[0] ? x.e.msg : strerror(-r);
+		snprintf(msg, sizeof(msg), "not %s, it continues on %s: %s",
+			 q->cmd == CTL_CLONE ? "cloned" : "migrated", d->cfg.name, why);
+		log_warn("%s of pid %d to %s failed: %s", verb, q->pid, q->to, why);
 		reply_error(client_fd, -r, msg);
 		chan_close(x.c);
 		_exit(1);

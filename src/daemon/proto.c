@@ -277,6 +277,8 @@ json_object *run_req_json(const struct run_req *r)
 	json_object_object_add(o, "cwd", json_object_new_string(r->cwd));
 	json_object_object_add(o, "stdout", json_object_new_string(r->out));
 	json_object_object_add(o, "stderr", json_object_new_string(r->err));
+	json_object_object_add(o, "soft_stdout", json_object_new_boolean(r->soft_out));
+	json_object_object_add(o, "soft_stderr", json_object_new_boolean(r->soft_err));
 	json_object_object_add(o, "uid", json_object_new_int64(r->uid));
 	json_object_object_add(o, "gid", json_object_new_int64(r->gid));
 	json_object_object_add(o, "home", json_object_new_string(r->home));
@@ -292,7 +294,7 @@ void run_req_free(struct run_req *r)
 
 int run_req_from_json(json_object *o, struct run_req *r, struct ferry_err *e)
 {
-	int64_t uid, gid;
+	int64_t uid, gid, so, se;
 	int x;
 	if ((x = proto_strv(o, "argv", PROTO_MAX_ARGS, &r->argv, 1, e)) < 0 ||
 	    (x = proto_strv(o, "env", 4096, &r->env, 0, e)) < 0 ||
@@ -301,7 +303,9 @@ int run_req_from_json(json_object *o, struct run_req *r, struct ferry_err *e)
 	    (x = proto_str(o, "stderr", r->err, sizeof(r->err), 0, e)) < 0 ||
 	    (x = proto_str(o, "home", r->home, sizeof(r->home), 0, e)) < 0 ||
 	    (x = proto_int(o, "uid", 0, UINT32_MAX, &uid, 0, e)) < 0 ||
-	    (x = proto_int(o, "gid", 0, UINT32_MAX, &gid, 0, e)) < 0)
+	    (x = proto_int(o, "gid", 0, UINT32_MAX, &gid, 0, e)) < 0 ||
+	    (x = proto_int(o, "soft_stdout", 0, 1, &so, 0, e)) < 0 ||
+	    (x = proto_int(o, "soft_stderr", 0, 1, &se, 0, e)) < 0)
 		goto fail;
 	if (!r->argv[0]) {
 		x = err_set(e, -EBADMSG, "field 'argv' is empty");
@@ -313,6 +317,8 @@ int run_req_from_json(json_object *o, struct run_req *r, struct ferry_err *e)
 	}
 	r->uid = uid;
 	r->gid = gid;
+	r->soft_out = so;
+	r->soft_err = se;
 	return 0;
 fail:
 	run_req_free(r);

@@ -71,6 +71,7 @@ struct run_req {
 	char **env;
 	char cwd[4096];
 	char out[4096], err[4096]; /* stdout/stderr paths ("" = /dev/null) */
+	int soft_out, soft_err;	   /* path not chosen by the user: /dev/null if it cannot open */
 	uint32_t uid, gid;
 	char home[NODE_NAME_MAX];
 };

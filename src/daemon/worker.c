@@ -150,10 +150,12 @@ void worker_read_events(struct ferryd *d, struct worker *w)
 	}
 }
 
-static int open_out(const char *path, int target)
+static int open_out(const char *path, int soft, int target)
 {
 	int fd =
 		open(path[0] ? path : "/dev/null", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	if (fd < 0 && soft) /* the caller's own output file, not visible on this node */
+		fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
 	if (fd < 0 || dup2(fd, target) < 0)
 		return -1;
 	if (fd != target)
@@ -179,8 +181,8 @@ pid_t spawn_run(struct ferryd *d, const struct run_req *r, struct ferry_err *e)
 		setsid();
 		int in = open("/dev/null", O_RDONLY);
 		if (chdir(r->cwd) < 0 || (what = "stdin", dup2(in, 0) < 0) ||
-		    (what = "stdout", open_out(r->out, 1) < 0) ||
-		    (what = "stderr", open_out(r->err, 2) < 0))
+		    (what = "stdout", open_out(r->out, r->soft_out, 1) < 0) ||
+		    (what = "stderr", open_out(r->err, r->soft_err, 2) < 0))
 			goto fail;
 		what = "credentials";
 		if (r->uid && (setgroups(0, NULL) < 0 || setgid(r->gid) < 0 || setuid(r->uid) < 0))

@@ -1,6 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
-# End-to-end tests of ferryd and migration on a 3-node cluster on this machine (tests/e2e/lib.sh):
+# End-to-end tests of ferryd and migration on a 3-node cluster on this machine (tests/e2e/lib.sh:
+# `ferry testbed`, or PID namespaces on loopback when a test bed is already up):
 # 50 round trips n1->n2->n3->n1 of a counter (output continuous, memory intact, image size and
 # time flat, no fd or process leaks in the daemons), fault injection at each protocol step
 # (exactly one live copy remains and its output continues), security refusals, the home
@@ -27,10 +28,10 @@ one_copy_on() { # K: exactly one live counter, on node K
 
 fd_count() { ls /proc/"$(node_pid "$1")"/fd 2>/dev/null | wc -l; }
 kids() { pgrep -P "$(node_pid "$1")" | wc -l; }
+rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$(node_pid "$1")"/status; }
 
-"$FERRY" keygen "$E2E/cluster.key" >/dev/null || { echo "0 passed, 1 failed"; exit 1; }
-for k in 1 2 3; do node_up $k || { echo "0 passed, 1 failed"; exit 1; }; done
-ok "3 nodes up"
+e2e_start || { echo "0 passed, 1 failed"; exit 1; }
+ok "3 nodes up ($E2E_BACKEND backend)"
 
 # ---- a managed process, the home registry ----
 node_pid_base 1 20000
@@ -49,6 +50,8 @@ fd0="$(fd_count 1) $(fd_count 2) $(fd_count 3)"
 cur=1 hops=0 errs=0
 : >"$E2E/hops"
 for ((i = 0; i < 50; i++)); do
+	# daemons' memory after warm-up (first use of the channel, allocator arenas)
+	[ $i = 5 ] && rss0="$(rss_kb 1) $(rss_kb 2) $(rss_kb 3)"
 	for next in 2 3 1; do
 		comp=none
 		((hops % 7 == 3)) && comp=zstd
@@ -80,13 +83,18 @@ expect "migration time does not grow ($t0 -> $t1 ms)" python3 -c "import sys; sy
 sleep 0.5
 fd1="$(fd_count 1) $(fd_count 2) $(fd_count 3)"
 expect "no fds leaked in the daemons ($fd0 -> $fd1)" test "$fd0" = "$fd1"
+rss1="$(rss_kb 1) $(rss_kb 2) $(rss_kb 3)"
+expect "daemon memory does not grow over rounds 5..50 (RSS kB $rss0 -> $rss1)" python3 -c "
+import sys
+a, b = [int(x) for x in '$rss0'.split()], [int(x) for x in '$rss1'.split()]
+sys.exit(any(y > x + 512 for x, y in zip(a, b)))"
 expect "no workers left (children: n1 $(kids 1), n2 $(kids 2), n3 $(kids 3))" \
 	test "$(kids 1) $(kids 2) $(kids 3)" = "1 0 0"
 sleep 0.5
 expect "output continuous and memory intact" counter_ok "$OUT"
 
 # ---- fault injection at each step: the copy on n1 continues ----
-for step in dst-refuse dst-stream dst-restore dst-rebuilt src-before-commit; do
+for step in dst-refuse dst-stream dst-oom dst-restore dst-hang dst-rebuilt src-before-commit; do
 	node=2
 	[ "${step%%-*}" = src ] && node=1
 	fault $node "$step"
@@ -95,6 +103,16 @@ for step in dst-refuse dst-stream dst-restore dst-rebuilt src-before-commit; do
 	fault $node ""
 	sleep 0.3
 	expect "fault $step: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
+	case $step in # the failure is the injected one, not another
+	dst-refuse) why="n2 refused: refused by fault injection" ;;
+	dst-stream) why="sending the image to n2" ;;
+	dst-oom) why="not enough memory on n2" ;;
+	dst-restore) why="restore failed by fault injection" ;;
+	dst-hang) why="nothing received for" ;;
+	dst-rebuilt) why="closed the channel" ;;
+	src-before-commit) why="cancelled before commit" ;;
+	esac
+	expect "fault $step: the reason is '$why'" grep -q "$why" "$E2E/fault.out"
 	expect "fault $step: one live copy, on n1" one_copy_on 1
 	expect "fault $step: where says n1" test "$(fr 3 where "$ID")" = n1
 done
@@ -111,24 +129,24 @@ fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1 &
 mig=$!
 sleep 1
 node_kill 2
-fault 2 ""
 wait $mig
 rc=$?
 expect "destination crash: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
 expect "destination crash: one live copy, on n1" one_copy_on 1
-node_up 2 && ok "n2 restarted"
+node_up 2 && ok "n2's daemon restarted"
+fault 2 ""
 sleep 0.5
 expect "after the faults: output continuous and memory intact" counter_ok "$OUT"
 
 # ---- security ----
 "$FERRY" keygen "$E2E/other.key" >/dev/null
-E2E_NODES=4 node_up 4 "$E2E/other.key"
-fr 4 ps >/dev/null 2>"$E2E/n4.err"
+rogue_up "$E2E/other.key"
+rogue_fr ps >/dev/null 2>"$E2E/n4.err"
 expect "a node with another key is not answered" grep -q "n1 did not answer" "$E2E/n4.err"
-expect "the wrong-key peer is dropped and logged by n1" grep -q "dropped a peer connection" "$E2E/n1.log"
+expect "the wrong-key peer is dropped and logged by n1" grep -q "dropped a peer connection" "$(node_log 1)"
 expect "n1 unharmed after the wrong-key peer" fr 1 ps >/dev/null
-setpriv --reuid=65534 --regid=65534 --clear-groups env FERRY_SOCKET="$E2E/n1/ferryd.sock" \
-	"$FERRY" migrate "$P" --to n2 2>"$E2E/perm.err"
+node_exec 1 setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" migrate "$P" --to n2 \
+	2>"$E2E/perm.err"
 rc=$?
 expect "non-root cannot migrate root's process (status $rc: $(cat "$E2E/perm.err"))" \
 	grep -q "permission denied" "$E2E/perm.err"
@@ -136,8 +154,7 @@ expect "refused migration leaves it on n1" one_copy_on 1
 as_nobody() { # K ferry-args...: run ferry as uid 65534 against node K
 	local k=$1
 	shift
-	setpriv --reuid=65534 --regid=65534 --clear-groups env FERRY_SOCKET="$E2E/n$k/ferryd.sock" \
-		"$FERRY" "$@"
+	node_exec "$k" setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" "$@"
 }
 mkdir -m 777 "$E2E/nobody"
 NID=$(cd "$E2E/nobody" && as_nobody 1 run --stdout "$E2E/nobody/out" sleep 600)
@@ -145,7 +162,7 @@ NP=$(cut -d: -f2 <<<"$NID")
 expect "a user migrates its own process" as_nobody 1 migrate "$NP" --to n2
 expect "it runs on n2 as that user" grep -q "^Uid:.65534" \
 	"/proc/$(live_copies "sleep 600" | awk '$1 == 2 {print $2}')/status"
-reply=$(python3 - "$E2E/n1/ferryd.sock" <<'PY'
+reply=$(node_exec 1 python3 - "$(node_sock 1)" <<'PY'
 import socket, struct, sys
 out = []
 for body in [b"{not json", b'{"v":99,"cmd":"ps"}', b'{"v":1,"cmd":"migrate","pid":"x"}', b"\xff" * 40]:
@@ -158,7 +175,16 @@ PY
 expect "malformed control requests get clear errors" test "$(grep -c '"ok":false' <<<"$reply")" = 4
 expect "unknown protocol version named in the error" grep -q "version 99 is not supported" <<<"$reply"
 expect "n1 unharmed after malformed requests" fr 1 ps >/dev/null
-node_kill 4
+rogue_down
+
+# ---- state the engine refuses: the reason reaches the user, the process stays ----
+SID=$(cd "$E2E" && fr 1 run python3 -c 'import socket, time; s = socket.socket(); time.sleep(600)')
+sleep 0.5
+fr 1 migrate "$(cut -d: -f2 <<<"$SID")" --to n2 2>"$E2E/refuse.err"
+rc=$?
+expect "a socket is refused with status 3 ($(cat "$E2E/refuse.err"))" test $rc = 3
+expect "the refusal names the socket" grep -q "socket" "$E2E/refuse.err"
+expect "the refused process still runs on n1" test "$(copies 2 "$SID" | cut -d' ' -f1)" = n1
 
 # ---- remote run, exit recording, clone ----
 RID=$(cd "$E2E" && fr 1 run --on n3 sleep 1)
@@ -171,14 +197,23 @@ sleep 0.3
 expect "clone: one copy on n1 and one on n3" test "$(live_copies "$COUNTER" | cut -d' ' -f1 | sort | tr '\n' ' ')" = "1 3 "
 expect "clone: n3's copy is a new process whose home is n3" grep -q "^n3 $P" <<<"$(fr 1 ps | awk '$3 == "n3" {print $2, $4}')"
 
+# ---- after the commit the source holds nothing: its daemon dies, the process lives on ----
+expect "migrate n1 -> n2" fr 1 migrate "$P" --to n2
+node_kill 1
+lines=$(wc -l <"$OUT")
+sleep 1
+expect "with n1's daemon dead, the copy on n2 runs" test "$(live_copies "$COUNTER" | cut -d' ' -f1 | sort | tr '\n' ' ')" = "2 3 "
+expect "and its output continues ($lines -> $(wc -l <"$OUT") lines)" test "$(wc -l <"$OUT")" -gt "$lines"
+node_up 1 && ok "n1's daemon restarted"
+
 # ---- lock file, clean shutdown ----
-"$FERRYD" -c "$E2E/n1.conf" 2>"$E2E/lock.err"
+node_exec 1 "$FERRYD" -c "$(node_conf 1)" 2>"$E2E/lock.err"
 expect "a second ferryd on a node is refused" grep -q "another ferryd" "$E2E/lock.err"
 p=$(node_pid 3)
 kill -TERM "$p"
 for ((i = 0; i < 50; i++)); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-expect "SIGTERM stops ferryd and removes its socket" test ! -e "$E2E/n3/ferryd.sock"
-expect "ferryd logged a clean stop" grep -q "stopped" "$E2E/n3.log"
+expect "SIGTERM stops ferryd and removes its socket" node_exec 3 test ! -e "$(node_sock 3)"
+expect "ferryd logged a clean stop" grep -q "stopped" "$(node_log 3)"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
