@@ -3,6 +3,7 @@
  * it and prints one CSV row per policy (or the gossip-only experiment's row). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +40,8 @@ static const char usage[] =
 	"  --precopy           a migrant keeps running on its source during the transfer and\n"
 	"                      moves when it ends (default: frozen, on no CPU, during it)\n"
 	"  --gossip-interval S gossip period, s (1)\n"
-	"  --window W          load entries per gossip message (12)\n"
-	"  --max-age S         drop view entries older than this, s (8)\n"
+	"  --window W          load entries per gossip message (16)\n"
+	"  --max-age S         drop view entries older than this, s (3 gossip intervals)\n"
 	"  --export-rise S     smoothing time constant of the exported load when rising (0: raw)\n"
 	"  --export-fall S     ... when falling (0: raw)\n"
 	"\n"
@@ -362,6 +363,14 @@ static void print_row(const struct sim_cfg *c, const struct sim_result *r)
 	fflush(stdout);
 }
 
+static bool strstr_args(int argc, char **argv, const char *opt)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], opt, strlen(opt)))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_cfg c;
@@ -381,6 +390,9 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	/* Unless given, the expiry of view entries follows the gossip interval. */
+	if (!strstr_args(argc, argv, "--max-age"))
+		c.gossip.max_age = 3.0 * c.gossip.interval;
 	if (a.gossip_only > 0)
 		return run_gossip(&c, a.gossip_only) < 0;
 	r = sim_workload(&c, &w, &n, err, sizeof(err));
