@@ -48,7 +48,7 @@ static const char usage[] =
 	"policy parameters (ferry's unless noted):\n"
 	"  --policy P          none|random|placement|hbd|ferry|all (all)\n"
 	"  --tick S            periodic activation, s (0.5)\n"
-	"  --d D               candidates for the power of d choices (2)\n"
+	"  --d D               candidates for the power of d choices (3)\n"
 	"  --margin M          stability margin for migration, load per capacity (1)\n"
 	"  --place-margin M    stability margin for placement at birth (3)\n"
 	"  --base-place-margin M  the placement baseline's margin: it places a birth on the\n"

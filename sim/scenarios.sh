@@ -41,8 +41,8 @@ $S --nodes 2 --procs 1 --policy none | head -1 | sed 's/^/scenario,/'
 for name in $ORDER; do
 	for sd in $SEEDS; do
 		one "$name" "$sd" &
-		while [ "$(jobs -rp | wc -l)" -ge "${JOBS:-2}" ]; do wait -n; done
+		while [ "$(jobs -rp | wc -l)" -ge "${JOBS:-2}" ]; do wait -n || true; done
 	done
 done
-wait
+wait || true
 for name in $ORDER; do for sd in $SEEDS; do cat "$tmp/$name.$sd"; done; done
