@@ -21,6 +21,7 @@ void sim_cfg_default(struct sim_cfg *c)
 	c->slow_speed = 0.25;
 	c->mem_mean = 64.0;
 	c->place_cost = 0.3;
+	c->base_place_margin = 2.0;
 	c->tick = 0.5;
 	policy_gossip_cfg_default(&c->gossip, c->nodes);
 	policy_params_default(&c->params);

@@ -73,6 +73,14 @@ static int grow(struct sim *s, size_t n)
 	return 0;
 }
 
+/* A guest's home is elsewhere; a job whose pre-copy transfer is under way is already leaving. */
+static unsigned flags(const struct sim *s, uint32_t i, uint32_t j)
+{
+	return (s->w[j].origin != i ? POLICY_PROC_GUEST : 0u) |
+	       (s->jdest[j] != UINT32_MAX ? POLICY_PROC_NOMIGRATE : 0u);
+}
+
+/* Fills s->procs (which it may reallocate: call it before reading s->procs). */
 static size_t build_procs(struct sim *s, uint32_t i)
 {
 	struct sim_node *nd = &s->nodes[i];
@@ -89,7 +97,7 @@ static size_t build_procs(struct sim *s, uint32_t i)
 						   1.0,
 						   s->w[j].mem,
 						   s->lastmig[j],
-						   s->w[j].origin != i ? POLICY_PROC_GUEST : 0u};
+						   flags(s, i, j)};
 	}
 	return nd->jobs.n;
 }
@@ -98,10 +106,14 @@ static void migrate(struct sim *s, uint32_t j, uint32_t to)
 {
 	double cost = policy_migration_cost(&s->c->params, s->w[j].mem);
 
-	s->rem[j] = sim__job_remove(s, j);
 	s->lastmig[j] = s->now;
 	s->migrations++;
 	s->mib_moved += s->w[j].mem;
+	if (s->c->precopy) {
+		sim__precopy(s, j, to, cost);
+		return;
+	}
+	s->rem[j] = sim__job_remove(s, j);
 	sim__transit(s, j, to, cost);
 }
 
@@ -189,6 +201,7 @@ uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost)
 	int b;
 
 	unit.inv_life = 0; /* the published baseline has no lifetime model */
+	unit.place_margin = s->c->base_place_margin;
 	switch (s->pol) {
 	case SIM_RANDOM:
 		to = policy_rand_below(&s->rng, s->c->nodes);
@@ -214,7 +227,7 @@ uint32_t sim__place(struct sim *s, uint32_t j, double *ret_cost)
 static void step_hbd(struct sim *s, uint32_t i)
 {
 	struct policy_params hbd = s->c->params;
-	size_t n = s->nodes[i].jobs.n, nc;
+	size_t n = s->nodes[i].jobs.n, nc, np;
 	int b, k;
 
 	hbd.recent = 0; /* the published policy has no such rule */
@@ -225,8 +238,8 @@ static void step_hbd(struct sim *s, uint32_t i)
 	b = policy_locate_min(s->cand, nc);
 	if (b < 0)
 		return;
-	k = policy_select_hbd(s->procs, build_procs(s, i), s->now, (double)n, s->cand[b].load,
-			      &hbd);
+	np = build_procs(s, i);
+	k = policy_select_hbd(s->procs, np, s->now, (double)n, s->cand[b].load, &hbd);
 	if (k < 0)
 		return;
 	sim__note_age(s, s->cand[b].age);
@@ -363,8 +376,8 @@ static void ferry_evict(struct sim *s, uint32_t i)
 static void ferry_usher(struct sim *s, uint32_t i)
 {
 	const struct policy_params *p = &s->c->params;
-	int k = policy_select_usher(s->procs, build_procs(s, i), s->now, p), b;
-	size_t nc;
+	size_t np = build_procs(s, i), nc;
+	int k = policy_select_usher(s->procs, np, s->now, p), b;
 
 	if (k < 0)
 		return;

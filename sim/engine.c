@@ -24,7 +24,9 @@ double sim__eff_speed(const struct sim *s, const struct sim_node *nd)
 
 double sim__load_index(const struct sim *s, uint32_t i)
 {
-	return (s->nodes[i].jobs.n + s->nodes[i].incoming) / s->nodes[i].speed;
+	const struct sim_node *nd = &s->nodes[i];
+
+	return (nd->jobs.n + nd->incoming - nd->outgoing) / nd->speed;
 }
 
 double sim__mem_free(const struct sim *s, uint32_t i)
@@ -118,6 +120,31 @@ void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost)
 	sim_evq_push(&s->q, s->now + cost, EV_LAND, j, 0);
 }
 
+void sim__precopy(struct sim *s, uint32_t j, uint32_t to, double cost)
+{
+	s->jdest[j] = to;
+	s->nodes[to].incoming++;
+	s->nodes[s->jnode[j]].outgoing++;
+	if (s->oracle.a) {
+		s->nload[to] = sim__load_index(s, to);
+		sim_iheap_fix(&s->oracle, s->opos[to], s->nload, s->opos);
+	}
+	sim_evq_push(&s->q, s->now + cost, EV_LAND, j, 1);
+}
+
+/* The end of a pre-copy transfer (or nothing, if the job finished on its source meanwhile). */
+static void precopy_land(struct sim *s, uint32_t j)
+{
+	uint32_t to = s->jdest[j];
+
+	if (to == UINT32_MAX)
+		return;
+	s->jdest[j] = UINT32_MAX;
+	s->nodes[to].incoming--;
+	s->nodes[s->jnode[j]].outgoing--;
+	sim__job_add(s, to, j, sim__job_remove(s, j));
+}
+
 void sim__note_age(struct sim *s, double age)
 {
 	double b = age / s->c->gossip.interval * 100.0;
@@ -132,6 +159,11 @@ static void on_done(struct sim *s, uint32_t i)
 	uint32_t j = s->nodes[i].jobs.a[0];
 	double resp, sd;
 
+	if (s->jdest[j] != UINT32_MAX) { /* finished before its pre-copy transfer did */
+		s->nodes[s->jdest[j]].incoming--;
+		s->nodes[i].outgoing--;
+		s->jdest[j] = UINT32_MAX;
+	}
 	sim__job_remove(s, j);
 	resp = s->now - s->w[j].arrival;
 	sd = resp / s->w[j].work;
@@ -172,7 +204,7 @@ static void deliver(struct sim *s, struct policy_gossip_msg *m, struct policy_go
 static void on_gossip(struct sim *s, uint32_t i)
 {
 	struct sim_node *nd = &s->nodes[i];
-	struct policy_load_sample smp = {.runq = nd->jobs.n,
+	struct policy_load_sample smp = {.runq = nd->jobs.n - nd->outgoing,
 					 .capacity = nd->speed,
 					 .valid = 1u << POLICY_LOAD_RUNQ |
 						  1u << POLICY_LOAD_CAPACITY};
@@ -250,6 +282,10 @@ static void dispatch(struct sim *s, struct sim_ev e)
 			on_done(s, e.id);
 		break;
 	case EV_LAND:
+		if (e.ver == 1) {
+			precopy_land(s, e.id);
+			break;
+		}
 		s->nodes[s->jnode[e.id]].incoming--;
 		sim__job_add(s, s->jnode[e.id], e.id, s->rem[e.id]);
 		break;
@@ -300,14 +336,17 @@ static int alloc_all(struct sim *s)
 	s->lastmig = malloc(n * sizeof(double));
 	s->jpos = calloc(n, sizeof(int32_t));
 	s->jnode = calloc(n, sizeof(uint32_t));
+	s->jdest = malloc(n * sizeof(uint32_t));
 	s->slow = malloc(n * sizeof(double));
 	s->age_hist = calloc(SIM_AGE_BINS, sizeof(uint64_t));
 	s->cand = malloc((N > VIEW_CAP ? N : VIEW_CAP) * sizeof(*s->cand));
-	if (!s->nodes || !s->fv || !s->rem || !s->lastmig || !s->jpos || !s->jnode || !s->slow ||
-	    !s->age_hist || !s->cand)
+	if (!s->nodes || !s->fv || !s->rem || !s->lastmig || !s->jpos || !s->jnode || !s->jdest ||
+	    !s->slow || !s->age_hist || !s->cand)
 		return -ENOMEM;
-	for (size_t j = 0; j < n; j++)
+	for (size_t j = 0; j < n; j++) {
 		s->lastmig[j] = -INFINITY;
+		s->jdest[j] = UINT32_MAX;
+	}
 	if (s->gossip_on) {
 		s->members = malloc(N * N * sizeof(uint32_t));
 		s->views = malloc(N * VIEW_CAP * sizeof(*s->views));
@@ -364,6 +403,7 @@ static void free_all(struct sim *s)
 	free(s->lastmig);
 	free(s->jpos);
 	free(s->jnode);
+	free(s->jdest);
 	free(s->slow);
 	free(s->age_hist);
 	free(s->cand);

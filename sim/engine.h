@@ -30,6 +30,7 @@ struct sim_node {
 	bool ticking;
 	uint32_t tick_gen;
 	uint32_t incoming; /* accepted transfers on their way here: counted in the load */
+	uint32_t outgoing; /* --precopy: jobs here whose transfer away is under way: not counted */
 	struct policy_gossip g;
 	struct policy_activation act;
 	struct policy_load exported;
@@ -46,6 +47,7 @@ struct sim {
 	double *lastmig; /* per job: time of its last migration */
 	int32_t *jpos;	 /* per job: slot in its node's heap */
 	uint32_t *jnode; /* per job: node it runs on / travels to */
+	uint32_t *jdest; /* per job: --precopy target while still running on its source, or -1 */
 	double *nload;	 /* per node: exact load index (oracle key) */
 	int32_t *opos;
 	struct sim_iheap oracle;
@@ -83,6 +85,8 @@ void sim__advance(struct sim *s, uint32_t i);
 void sim__job_add(struct sim *s, uint32_t i, uint32_t j, double rem);
 double sim__job_remove(struct sim *s, uint32_t j);
 void sim__transit(struct sim *s, uint32_t j, uint32_t to, double cost);
+/* --precopy: job j keeps running where it is and moves to `to` after `cost` seconds. */
+void sim__precopy(struct sim *s, uint32_t j, uint32_t to, double cost);
 void sim__note_age(struct sim *s, double age);
 /* Administration metrics: called whenever node i loses a job. */
 void sim__admin_check(struct sim *s, uint32_t i);

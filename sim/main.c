@@ -3,6 +3,7 @@
  * it and prints one CSV row per policy (or the gossip-only experiment's row). */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,20 +37,24 @@ static const char usage[] =
 	"  --mig-fixed S       fixed part of a migration, s (0.3)\n"
 	"  --bandwidth B       migration transfer rate, MiB/s (100)\n"
 	"  --oracle            decisions see exact current loads (no gossip)\n"
+	"  --precopy           a migrant keeps running on its source during the transfer and\n"
+	"                      moves when it ends (default: frozen, on no CPU, during it)\n"
 	"  --gossip-interval S gossip period, s (1)\n"
-	"  --window W          load entries per gossip message (12)\n"
-	"  --max-age S         drop view entries older than this, s (8)\n"
+	"  --window W          load entries per gossip message (16)\n"
+	"  --max-age S         drop view entries older than this, s (3 gossip intervals)\n"
 	"  --export-rise S     smoothing time constant of the exported load when rising (0: raw)\n"
 	"  --export-fall S     ... when falling (0: raw)\n"
 	"\n"
-	"policy parameters (ferry's unless noted; placement uses --place-margin too):\n"
+	"policy parameters (ferry's unless noted):\n"
 	"  --policy P          none|random|placement|hbd|ferry|all (all)\n"
 	"  --tick S            periodic activation, s (0.5)\n"
-	"  --d D               candidates for the power of d choices (2)\n"
+	"  --d D               candidates for the power of d choices (3)\n"
 	"  --margin M          stability margin for migration, load per capacity (1)\n"
-	"  --place-margin M    stability margin for placement at birth (1)\n"
-	"  --recent S          no re-migration within S seconds (2)\n"
-	"  --benefit B         migrate only if predicted saving >= B x cost (1)\n"
+	"  --place-margin M    stability margin for placement at birth (3)\n"
+	"  --base-place-margin M  the placement baseline's margin: it places a birth on the\n"
+	"                      least loaded node if that is M below the local node (2)\n"
+	"  --recent S          no re-migration within S seconds (0.5)\n"
+	"  --benefit B         migrate only if predicted saving >= B x cost (4)\n"
 	"  --high H            overloaded above this load index (1.5)\n"
 	"  --low L             no longer overloaded below this load index (1.0)\n"
 	"  --idle I            ask for work below this load index (0.5)\n"
@@ -102,6 +107,8 @@ enum {
 	O_HELP,
 	O_DRAIN,
 	O_OWNER,
+	O_PRECOPY,
+	O_BPMARGIN,
 };
 
 static const struct option opts[] = {
@@ -143,6 +150,8 @@ static const struct option opts[] = {
 	{"help", 0, 0, O_HELP},
 	{"drain", 1, 0, O_DRAIN},
 	{"owner-returns", 1, 0, O_OWNER},
+	{"precopy", 0, 0, O_PRECOPY},
+	{"base-place-margin", 1, 0, O_BPMARGIN},
 	{0, 0, 0, 0},
 };
 
@@ -199,6 +208,8 @@ static double *slot(struct sim_cfg *c, int o, double *tmp)
 		return &c->params.margin;
 	case O_PMARGIN:
 		return &c->params.place_margin;
+	case O_BPMARGIN:
+		return &c->base_place_margin;
 	case O_RECENT:
 		return &c->params.recent;
 	case O_BENEFIT:
@@ -282,6 +293,8 @@ static int parse(int argc, char **argv, struct sim_cfg *c, struct args *a)
 			return -EINVAL;
 		} else if (o == O_ORACLE) {
 			c->oracle = 1;
+		} else if (o == O_PRECOPY) {
+			c->precopy = 1;
 		} else if (o == O_DRAIN || o == O_OWNER) {
 			if (node_at(optarg, o == O_DRAIN ? &c->drain_node : &c->owner_node,
 				    o == O_DRAIN ? &c->drain_at : &c->owner_at) < 0) {
@@ -350,6 +363,14 @@ static void print_row(const struct sim_cfg *c, const struct sim_result *r)
 	fflush(stdout);
 }
 
+static bool strstr_args(int argc, char **argv, const char *opt)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strncmp(argv[i], opt, strlen(opt)))
+			return true;
+	return false;
+}
+
 int main(int argc, char **argv)
 {
 	struct sim_cfg c;
@@ -369,6 +390,9 @@ int main(int argc, char **argv)
 		fputs(usage, stderr);
 		return 2;
 	}
+	/* Unless given, the expiry of view entries follows the gossip interval. */
+	if (!strstr_args(argc, argv, "--max-age"))
+		c.gossip.max_age = 3.0 * c.gossip.interval;
 	if (a.gossip_only > 0)
 		return run_gossip(&c, a.gossip_only) < 0;
 	r = sim_workload(&c, &w, &n, err, sizeof(err));

@@ -36,9 +36,11 @@ struct sim_cfg {
 	double mem_mean;		  /* MiB, exponential per process; 0 = none */
 	double node_mem;		  /* MiB per node; 0 = unlimited */
 	double place_cost;		  /* s, remote execution at birth */
+	double base_place_margin;	  /* the placement baseline's margin (ferry: params) */
 	double tick;			  /* s, periodic activation */
 	int oracle;			  /* 1: decisions see exact current loads, no gossip */
-	double export_rise, export_fall;  /* smoothing of the exported load, s; 0 = raw */
+	int precopy; /* 1: a migrant keeps running on its source until its transfer ends */
+	double export_rise, export_fall; /* smoothing of the exported load, s; 0 = raw */
 	struct policy_gossip_cfg gossip;
 	struct policy_params params;
 	const char *trace; /* CSV "arrival,demand[,mem[,node]]", or NULL */

@@ -15,7 +15,7 @@ void policy_params_default(struct policy_params *p)
 	p->recent = 0.5;
 	p->cpu_bound_min = 0.5;
 	p->benefit = 4.0;
-	p->d = 2;
+	p->d = 3;
 	p->high = 1.5;
 	p->low = 1.0;
 	p->idle = 0.5;

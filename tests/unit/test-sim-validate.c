@@ -160,7 +160,7 @@ static void gossip_only_small(void **st)
 	near(r.msgs_per_node_interval, 2.0, 0.05);
 	assert_true(r.dead_all > 0 && r.dead_all < 20);
 	assert_true(r.false_dead == 0);
-	assert_true(r.age_p99 <= 6);
+	assert_true(r.age_p99 <= 4);
 }
 
 int main(void)
