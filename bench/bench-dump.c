@@ -43,6 +43,7 @@
 #define MIB (1024UL * 1024UL)
 #define RING_MIB 64UL
 #define MAX_SIZES 16
+#define MAX_BINS  2 /* --ferry and --compare */
 
 static const char *ferry = "build/ferry";
 static unsigned settle = 3; /* seconds before each allocating step, see above */
@@ -495,63 +496,43 @@ static int measure_raw(double *v, char *region, size_t len)
 	return v[F_TMPFS] < 0 ? -1 : 0;
 }
 
-/* One size (small != 0: the small-process case, len bytes of random data). */
-static void run_size(struct row *row, size_t len, int reps, int small)
+/* One repetition with ferry binary bin: a fresh workload, the raw figures on its memory (not
+ * for the small case), dump, restore. Fills v; 0 on success. */
+static int one_rep(const char *bin, struct row *row, int i, size_t len, int small, double *v)
 {
-	double f[NF][64];
-	int n = 0;
-	row->ok = 0;
-	row->rss = -1;
-	msrc_len = len < 1024 * MIB ? len : 1024 * MIB;
-	msrc = small ? NULL : mmap(NULL, msrc_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (msrc == MAP_FAILED) {
-		msrc = NULL;
-		fprintf(stderr, "  mmap memcpy source: %s\n", strerror(errno));
-		return;
+	char *region;
+	double pb;
+	ferry = bin;
+	snprintf(imgdir, sizeof(imgdir), "/dev/shm/ferry-bench-%d-%s-%d", getpid(), row->label, i);
+	snprintf(readyf, sizeof(readyf), "/dev/shm/ferry-bench-%d.ready", getpid());
+	if (start_workload(&region, len, 0x9e3779b97f4a7c15ULL * (i + 1) + len) < 0) {
+		fprintf(stderr, "  %s rep %d: cannot start workload\n", row->label, i);
+		return -1;
 	}
-	if (msrc)
-		fill_random((uint64_t *)msrc, msrc_len / 8, 12345);
-	for (int i = 0; i < reps && i < 64; i++) {
-		char *region;
-		double v[NF] = {0};
-		snprintf(imgdir, sizeof(imgdir), "/dev/shm/ferry-bench-%d-%s-%d", getpid(), row->label, i);
-		snprintf(readyf, sizeof(readyf), "/dev/shm/ferry-bench-%d.ready", getpid());
-		if (start_workload(&region, len, 0x9e3779b97f4a7c15ULL * (i + 1) + len) < 0) {
-			fprintf(stderr, "  %s rep %d: cannot start workload\n", row->label, i);
-			break;
-		}
-		if (small) {
-			row->rss = rss_kib(workload);
-		} else if (measure_raw(v, region, len) < 0) {
-			cleanup();
-			break;
-		}
-		double pb;
-		sleep(settle);
-		if (do_dump(&v[F_DUMP], &v[F_FROZEN], &pb) < 0) {
-			fprintf(stderr, "  %s rep %d: dump failed (ferry %s, image %s)\n", row->label, i, ferry, imgdir);
-			cleanup();
-			break;
-		}
-		sleep(settle);
-		if (do_restore(&v[F_REST], &v[F_READY]) < 0) {
-			fprintf(stderr, "  %s rep %d: restore failed\n", row->label, i);
-			cleanup();
-			break;
-		}
-		rm_image();
-		v[F_DGBS] = pb / (v[F_DUMP] * 1e6);
-		v[F_RGBS] = pb / (v[F_REST] * 1e6);
-		v[F_DVP] = v[F_PVR] / v[F_DUMP];
-		v[F_DVT] = v[F_TMPFS] / v[F_DUMP];
-		for (int k = 0; k < NF; k++)
-			f[k][n] = v[k];
-		n++;
+	if (small)
+		row->rss = rss_kib(workload);
+	else if (measure_raw(v, region, len) < 0)
+		return -1;
+	sleep(settle);
+	if (do_dump(&v[F_DUMP], &v[F_FROZEN], &pb) < 0) {
+		fprintf(stderr, "  %s rep %d: dump failed (ferry %s, image %s)\n", row->label, i, ferry, imgdir);
+		return -1;
 	}
-	imgdir[0] = 0;
-	if (msrc)
-		munmap(msrc, msrc_len);
-	msrc = NULL;
+	sleep(settle);
+	if (do_restore(&v[F_REST], &v[F_READY]) < 0) {
+		fprintf(stderr, "  %s rep %d: restore failed (ferry %s)\n", row->label, i, ferry);
+		return -1;
+	}
+	rm_image();
+	v[F_DGBS] = pb / (v[F_DUMP] * 1e6);
+	v[F_RGBS] = pb / (v[F_REST] * 1e6);
+	v[F_DVP] = v[F_PVR] / v[F_DUMP];
+	v[F_DVT] = v[F_TMPFS] / v[F_DUMP];
+	return 0;
+}
+
+static void row_medians(struct row *row, double f[NF][64], int n, int reps)
+{
 	row->n = n;
 	if (n == 0)
 		return;
@@ -564,85 +545,46 @@ static void run_size(struct row *row, size_t len, int reps, int small)
 	row->rest_gbs = median(f[F_RGBS], n), row->dump_gbs = median(f[F_DGBS], n);
 }
 
-int main(int argc, char **argv)
+/* One size (small != 0: the small-process case, len bytes of random data), for each of the
+ * nbins binaries in turn within every repetition, so that they share the machine's state. */
+static void run_size(struct row **rows, const char **bins, int nbins, size_t len, int reps, int small)
 {
-	long sizes[MAX_SIZES] = {64, 1024, 4096};
-	int nsizes = 3, reps = 5, small = 1;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
-			nsizes = 0;
-			for (char *s = strtok(argv[++i], ","); s && nsizes < MAX_SIZES; s = strtok(NULL, ","))
-				sizes[nsizes++] = atol(s);
-		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
-			reps = atoi(argv[++i]);
-			if (reps < 1 || reps > 64)
-				reps = 5;
-		} else if (!strcmp(argv[i], "--ferry") && i + 1 < argc) {
-			ferry = argv[++i];
-		} else if (!strcmp(argv[i], "--settle") && i + 1 < argc) {
-			settle = (unsigned)atoi(argv[++i]);
-		} else if (!strcmp(argv[i], "--no-small")) {
-			small = 0;
-		} else {
-			fprintf(stderr,
-				"usage: %s [--sizes 64,1024,4096] [--reps 5] [--ferry build/ferry] [--no-small] "
-				"[--settle 3]\n",
-				argv[0]);
-			return 2;
+	static double f[MAX_BINS][NF][64];
+	int n[MAX_BINS] = {0}, stop = 0;
+	msrc_len = len < 1024 * MIB ? len : 1024 * MIB;
+	msrc = small ? NULL : mmap(NULL, msrc_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (msrc == MAP_FAILED) {
+		msrc = NULL;
+		fprintf(stderr, "  mmap memcpy source: %s\n", strerror(errno));
+		return;
+	}
+	if (msrc)
+		fill_random((uint64_t *)msrc, msrc_len / 8, 12345);
+	for (int i = 0; i < reps && i < 64 && !stop; i++)
+		for (int b = 0; b < nbins && !stop; b++) {
+			double v[NF] = {0};
+			if (one_rep(bins[b], rows[b], i, len, small, v) < 0) {
+				cleanup();
+				stop = 1;
+				break;
+			}
+			for (int k = 0; k < NF; k++)
+				f[b][k][n[b]] = v[k];
+			n[b]++;
 		}
-	}
-	if (access(ferry, X_OK) < 0) {
-		fprintf(stderr, "%s: %s (run from the repo root, or pass --ferry)\n", ferry, strerror(errno));
-		return 1;
-	}
-	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	snprintf(errf, sizeof(errf), "/dev/shm/ferry-bench-%d.err", getpid());
-	ring = mmap(NULL, RING_MIB * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (ring == MAP_FAILED)
-		return 1;
-	memset(ring, 1, RING_MIB * MIB);
+	imgdir[0] = 0;
+	if (msrc)
+		munmap(msrc, msrc_len);
+	msrc = NULL;
+	for (int b = 0; b < nbins; b++)
+		row_medians(rows[b], f[b], n[b], reps);
+}
 
-	struct row rows[MAX_SIZES + 1];
-	char labels[MAX_SIZES][32];
-	int nrows = 0;
-	for (int s = 0; s < nsizes; s++) {
-		struct row *r = &rows[nrows];
-		memset(r, 0, sizeof(*r));
-		snprintf(labels[s], sizeof(labels[s]), "%ldM", sizes[s]);
-		r->label = labels[s];
-		/* peak: workload + its image on tmpfs + our memcpy source (+ restored copy later,
-		 * after the workload died) and a safety margin */
-		long need = 2 * sizes[s] + (sizes[s] < 1024 ? sizes[s] : 1024) + 512;
-		long avail = avail_mib();
-		struct statvfs vfs;
-		long shm = statvfs("/dev/shm", &vfs) == 0 ? (long)(vfs.f_bavail * vfs.f_frsize / MIB) : -1;
-		if (sizes[s] <= 0 || avail < need || shm < sizes[s] + 64) {
-			printf("skipping %ld MiB: needs %ld MiB available memory and %ld MiB in /dev/shm, have %ld and %ld\n",
-			       sizes[s], need, sizes[s] + 64, avail, shm);
-			continue;
-		}
-		fprintf(stderr, "size %ld MiB: %d reps...\n", sizes[s], reps);
-		run_size(r, (size_t)sizes[s] * MIB, reps, 0);
-		nrows++;
-	}
-	if (small) {
-		struct row *r = &rows[nrows];
-		memset(r, 0, sizeof(*r));
-		r->label = "small";
-		fprintf(stderr, "small process: %d reps...\n", reps);
-		run_size(r, 1 * MIB, reps, 1);
-		nrows++;
-	}
-	cleanup();
-
-	printf("ferry dump/restore, images on /dev/shm; medians of %d reps; times in ms; raw figures measured "
-	       "on the same memory just before each dump; %u s settle before tmpfs_w, dump, restore "
-	       "(GB = 1e9 bytes)\n",
-	       reps, settle);
+static void print_table(struct row *rows, int nrows, const char *bin, int reps)
+{
+	printf("ferry %s: images on /dev/shm; medians of %d reps; times in ms; raw figures measured on the "
+	       "same memory just before each dump; %u s settle before tmpfs_w, dump, restore (GB = 1e9 bytes)\n",
+	       bin, reps, settle);
 	printf("%-6s %4s %8s %8s %8s %8s | %7s %7s %7s | %8s %8s %9s %9s\n", "size", "reps", "dump", "frozen",
 	       "restore", "ready", "pvr", "tmpfs_w", "memcpy", "dump/pvr", "dump/tmpfs", "dump_GB/s", "rest_GB/s");
 	for (int i = 0; i < nrows; i++) {
@@ -659,9 +601,103 @@ int main(int argc, char **argv)
 			       r->label, r->n, r->dump, r->frozen, r->rest, r->ready, r->pvr, r->tmpfs, r->mcp,
 			       r->dump_vs_pvr * 100, r->dump_vs_tmpfs * 100, r->dump_gbs, r->rest_gbs);
 	}
+}
+
+int main(int argc, char **argv)
+{
+	long sizes[MAX_SIZES] = {64, 1024, 4096};
+	int nsizes = 3, reps = 5, small = 1, nbins = 1;
+	const char *bins[MAX_BINS] = {ferry};
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--sizes") && i + 1 < argc) {
+			nsizes = 0;
+			for (char *s = strtok(argv[++i], ","); s && nsizes < MAX_SIZES; s = strtok(NULL, ","))
+				sizes[nsizes++] = atol(s);
+		} else if (!strcmp(argv[i], "--reps") && i + 1 < argc) {
+			reps = atoi(argv[++i]);
+			if (reps < 1 || reps > 64)
+				reps = 5;
+		} else if (!strcmp(argv[i], "--ferry") && i + 1 < argc) {
+			bins[0] = argv[++i];
+		} else if (!strcmp(argv[i], "--compare") && i + 1 < argc) {
+			bins[1] = argv[++i];
+			nbins = 2;
+		} else if (!strcmp(argv[i], "--settle") && i + 1 < argc) {
+			settle = (unsigned)atoi(argv[++i]);
+		} else if (!strcmp(argv[i], "--no-small")) {
+			small = 0;
+		} else {
+			fprintf(stderr,
+				"usage: %s [--sizes 64,1024,4096] [--reps 5] [--ferry build/ferry] [--compare FERRY] "
+				"[--no-small] [--settle 3]\n",
+				argv[0]);
+			return 2;
+		}
+	}
+	for (int b = 0; b < nbins; b++)
+		if (access(bins[b], X_OK) < 0) {
+			fprintf(stderr, "%s: %s (run from the repo root, or pass --ferry)\n", bins[b],
+				strerror(errno));
+			return 1;
+		}
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	snprintf(errf, sizeof(errf), "/dev/shm/ferry-bench-%d.err", getpid());
+	ring = mmap(NULL, RING_MIB * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ring == MAP_FAILED)
+		return 1;
+	memset(ring, 1, RING_MIB * MIB);
+
+	static struct row rowsets[MAX_BINS][MAX_SIZES + 1];
+	char labels[MAX_SIZES][32];
+	int nrows = 0;
+	for (int s = 0; s < nsizes; s++) {
+		struct row *rs[MAX_BINS];
+		snprintf(labels[s], sizeof(labels[s]), "%ldM", sizes[s]);
+		for (int b = 0; b < nbins; b++) {
+			rs[b] = &rowsets[b][nrows];
+			memset(rs[b], 0, sizeof(*rs[b]));
+			rs[b]->label = labels[s];
+			rs[b]->rss = -1;
+		}
+		/* peak: workload + its image on tmpfs + our memcpy source (+ restored copy later,
+		 * after the workload died) and a safety margin */
+		long need = 2 * sizes[s] + (sizes[s] < 1024 ? sizes[s] : 1024) + 512;
+		long avail = avail_mib();
+		struct statvfs vfs;
+		long shm = statvfs("/dev/shm", &vfs) == 0 ? (long)(vfs.f_bavail * vfs.f_frsize / MIB) : -1;
+		if (sizes[s] <= 0 || avail < need || shm < sizes[s] + 64) {
+			printf("skipping %ld MiB: needs %ld MiB available memory and %ld MiB in /dev/shm, have %ld and %ld\n",
+			       sizes[s], need, sizes[s] + 64, avail, shm);
+			continue;
+		}
+		fprintf(stderr, "size %ld MiB: %d reps...\n", sizes[s], reps);
+		run_size(rs, bins, nbins, (size_t)sizes[s] * MIB, reps, 0);
+		nrows++;
+	}
+	if (small) {
+		struct row *rs[MAX_BINS];
+		for (int b = 0; b < nbins; b++) {
+			rs[b] = &rowsets[b][nrows];
+			memset(rs[b], 0, sizeof(*rs[b]));
+			rs[b]->label = "small";
+			rs[b]->rss = -1;
+		}
+		fprintf(stderr, "small process: %d reps...\n", reps);
+		run_size(rs, bins, nbins, 1 * MIB, reps, 1);
+		nrows++;
+	}
+	cleanup();
+
+	for (int b = nbins - 1; b >= 0; b--)
+		print_table(rowsets[b], nrows, bins[b], reps);
+	struct row *rows = rowsets[0];
 	printf("dump/pvr: dump rate as a share of the raw process_vm_readv rate (median of per-rep ratios); "
 	       "dump/tmpfs: the same against writing the bytes to tmpfs\n");
-	printf("targets:\n");
+	printf("targets (ferry %s):\n", bins[0]);
 	for (int i = 0; i < nrows; i++) {
 		struct row *r = &rows[i];
 		if (r->n == 0) {

@@ -181,7 +181,7 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 		kill_tree(&c);
 	else
 		thaw_tree(&c);
-	st->frozen_ns = mono_ns() - frozen_at;
+	st->frozen_ns = c.released_ns - frozen_at;
 	st->nprocs = c.nprocs;
 	st->image_bytes = img_writer_bytes(c.w);
 	st->page_bytes = c.page_bytes;

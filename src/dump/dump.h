@@ -29,7 +29,8 @@ struct dump_opts {
 
 struct dump_stats {
 	uint64_t image_bytes, page_bytes;
-	uint64_t total_ns, frozen_ns;
+	uint64_t total_ns;
+	uint64_t frozen_ns; /* from freezing the tree to SIGKILL sent, or to the tree thawed */
 	uint32_t nprocs, nthreads, nvmas, nfds;
 };
 

@@ -162,6 +162,7 @@ void thaw_tree(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++)
 		for (size_t t = 0; t < c->procs[i].nthreads; t++)
 			remote_detach(c->procs[i].tids[t]);
+	c->released_ns = mono_ns();
 }
 
 void kill_tree(struct dump_ctx *c)
@@ -170,6 +171,7 @@ void kill_tree(struct dump_ctx *c)
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (c->procs[i].nthreads)
 			kill(c->procs[i].pid, SIGKILL);
+	c->released_ns = mono_ns(); /* frozen until here; the wait below is the exit's teardown */
 	/* Collect the tracer's exit notifications, so the real parents see the deaths now.
 	 * Other threads first: a leader is reported only once its whole group is gone. */
 	for (size_t i = 0; i < c->nprocs; i++)

@@ -74,6 +74,7 @@ struct dump_ctx {
 	uint64_t page_bytes;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;
+	uint64_t released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
 	struct dump_stats *st;
 	uint8_t *buf; /* page copy buffer, DUMP_BUF bytes */
 };

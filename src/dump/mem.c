@@ -137,29 +137,45 @@ static void maybe_progress(struct dump_ctx *c)
 	c->o->progress(&pr, c->o->userdata);
 }
 
-/* Write one run of present pages [addr, addr + npages), reading each chunk straight into a
- * buffer of the image writer, whose thread writes it while the next chunk is read. */
+/* Runs below this size are written synchronously: handing a few pages to the writer thread
+ * costs more (a wake-up, which can take milliseconds on a busy machine) than writing them. */
+#define RING_MIN_BYTES (1UL << 20)
+
+/* Read up to n bytes of a run into buf and write them as one REC_PAGES. */
+static int write_chunk(struct dump_ctx *c, pid_t pid, uint64_t addr, uint64_t n, int ring)
+{
+	uint8_t *buf = c->buf;
+	int r = ring ? img_writer_page_buf(c->w, &buf) : 0;
+	if (r < 0)
+		return err_set(c->e, r, "writing the image: %s", strerror(-r));
+	r = remote_read(pid, addr, buf, n);
+	if (r < 0)
+		return err_set(c->e, r, "pid %d: cannot read memory at %#lx: %s", pid,
+			       (unsigned long)addr, strerror(-r));
+	struct img_pages h = {.pid = pid, .vaddr = addr, .npages = n / IMG_PAGE};
+	r = ring ? img_writer_add_pages(c->w, &h, buf, n)
+		 : img_writer_add(c->w, REC_PAGES, &h, sizeof(h), buf, n);
+	if (r < 0)
+		return err_set(c->e, r, "writing the image: %s", strerror(-r));
+	c->page_bytes += n;
+	return 0;
+}
+
+/* Write one run of present pages [addr, addr + npages). A large run is read chunk by chunk
+ * straight into buffers of the image writer, whose thread writes each chunk while the next is
+ * read (and checksummed while still in cache). */
 static int write_run(struct dump_ctx *c, pid_t pid, uint64_t addr, uint64_t npages)
 {
-	while (npages) {
-		uint64_t n = npages < IMG_WRITER_PAGE_BUF / IMG_PAGE
-				     ? npages
-				     : IMG_WRITER_PAGE_BUF / IMG_PAGE;
-		uint8_t *buf;
-		int r = img_writer_page_buf(c->w, &buf);
+	uint64_t len = npages * IMG_PAGE;
+	int ring = len >= RING_MIN_BYTES;
+	uint64_t max = ring ? IMG_WRITER_PAGE_BUF : DUMP_BUF;
+	while (len) {
+		uint64_t n = len < max ? len : max;
+		int r = write_chunk(c, pid, addr, n, ring);
 		if (r < 0)
-			return err_set(c->e, r, "writing the image: %s", strerror(-r));
-		r = remote_read(pid, addr, buf, n * IMG_PAGE);
-		if (r < 0)
-			return err_set(c->e, r, "pid %d: cannot read memory at %#lx: %s", pid,
-				       (unsigned long)addr, strerror(-r));
-		struct img_pages h = {.pid = pid, .vaddr = addr, .npages = n};
-		r = img_writer_add_pages(c->w, &h, buf, n * IMG_PAGE);
-		if (r < 0)
-			return err_set(c->e, r, "writing the image: %s", strerror(-r));
-		c->page_bytes += n * IMG_PAGE;
-		addr += n * IMG_PAGE;
-		npages -= n;
+			return r;
+		addr += n;
+		len -= n;
 		maybe_progress(c);
 	}
 	return 0;
