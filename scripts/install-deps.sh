@@ -3,7 +3,7 @@
 # Idempotent: does nothing when everything is already installed.
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind libcmocka-dev libxxhash-dev \
-libjson-c-dev libzstd-dev gnuplot-nox python3 iproute2 procps"
+libjson-c-dev libzstd-dev gnuplot-nox python3 iproute2 procps sqlite3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
