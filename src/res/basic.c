@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The basic kinds: regular files and directories (reopened by path, checked to be the same
  * inode, offset restored) and the harmless character devices (null, zero, full, random,
- * urandom) plus, with --shell-job, the dumping terminal (restored as ferry's /dev/tty). */
+ * urandom) plus, with --shell-job, the dumping terminal (restored as ferry's /dev/tty). File
+ * locks on regular files and directories are saved and taken again by locks.c. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
