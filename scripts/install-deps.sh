@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev valgrind libcmocka-dev libxxhash-dev \
 libjson-c-dev libzstd-dev gnuplot-nox python3 iproute2 procps libsodium-dev libssl-dev libinih-dev \
-libmnl-dev iputils-ping"
+libmnl-dev iputils-ping sqlite3"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

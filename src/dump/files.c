@@ -16,6 +16,7 @@
 
 #include "dump/internal.h"
 #include "res/fdinfo.h"
+#include "res/locks.h"
 #include "res/res.h"
 
 static const char *mode_name(mode_t m)
@@ -80,16 +81,6 @@ static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_de
 	int r = read_fd_facts(c, p->pid, fd, d);
 	if (r < 0)
 		return r;
-	const char *lock = strstr(d->fdinfo, "\nlock:");
-	if (lock) {
-		lock += strlen("\nlock:");
-		while (*lock == '\t' || *lock == ' ')
-			lock++;
-		return err_set(c->e, -EOPNOTSUPP,
-			       "pid %d fd %d (%s) holds a file lock (%.*s): file locks are not "
-			       "supported yet",
-			       p->pid, fd, d->path, (int)strcspn(lock, "\n"), lock);
-	}
 	d->ops = res_file_match(d);
 	if (!d->ops) {
 		if (strstr(d->path, " (deleted)"))
@@ -106,6 +97,8 @@ static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_de
 			       p->pid, fd, d->path, mode_name(d->st.st_mode));
 	}
 	d->kind = d->ops->kind;
+	if ((r = res_locks_check(c, p, d)) < 0) /* file locks: src/res/locks.c */
+		return r;
 	return d->ops->check ? d->ops->check(c, p, d) : 0;
 }
 

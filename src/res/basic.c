@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* The basic kinds: regular files and directories (reopened by path, checked to be the same
  * inode, offset restored) and the harmless character devices (null, zero, full, random,
- * urandom) plus, with --shell-job, the dumping terminal (restored as ferry's /dev/tty). */
+ * urandom) plus, with --shell-job, the dumping terminal (restored as ferry's /dev/tty). File
+ * locks on regular files and directories are saved and taken again by locks.c. */
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include "dump/internal.h"
+#include "res/locks.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
@@ -97,6 +99,11 @@ static int reopen(struct restore_ctx *c, const struct img_file_model *f, int *re
 		return err_set(c->e, neg_errno(), "file %s: cannot seek to %llu: %m", path,
 			       (unsigned long long)f->f.pos);
 	}
+	int r = res_locks_apply_desc(c, f, fd);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -107,6 +114,10 @@ const struct res_file_ops res_reg = {
 	.match = reg_match,
 	.check = path_check,
 	.open = reopen,
+	/* file locks (locks.c) */
+	.dump = res_locks_dump,
+	.validate = res_locks_validate,
+	.fixup = res_locks_fixup,
 };
 
 const struct res_file_ops res_dir = {
@@ -115,6 +126,10 @@ const struct res_file_ops res_dir = {
 	.match = dir_match,
 	.check = path_check,
 	.open = reopen,
+	/* file locks (locks.c) */
+	.dump = res_locks_dump,
+	.validate = res_locks_validate,
+	.fixup = res_locks_fixup,
 };
 
 const struct res_file_ops res_chr = {

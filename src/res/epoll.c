@@ -6,7 +6,8 @@
  * restorer; each registration is re-made by epoll_ctl(ADD) in that process's seed, once its fds
  * have their final numbers (fixup). EPOLL_TAG_REGS holds an array of struct res_epoll_reg (absent
  * when the set is empty). Readiness is recomputed by the kernel at ADD: an edge-triggered event
- * that was already consumed may be reported once more. */
+ * that was already consumed may be reported once more. A registered pidfd or mapped memfd is
+ * made final (its own fixup) before it is registered. */
 #include <fcntl.h>
 #include <linux/kcmp.h>
 #include <stdlib.h>
@@ -178,6 +179,23 @@ static int epoll_open(struct restore_ctx *c, const struct img_file_model *f, int
 	return 0;
 }
 
+/* A registered fd that its own kind replaces in its fixup (a pidfd, a mapped memfd) must be the
+ * final file before it is registered: run that fixup first (both are idempotent). */
+static int settle_target(struct restore_ctx *c, const struct img_proc_model *p, int32_t tfd,
+			 const char **what)
+{
+	for (size_t i = 0; i < p->nfds; i++) {
+		if (p->fds[i].fd != tfd)
+			continue;
+		const struct img_file_model *tf = img_model_file(c->m, p->fds[i].file_id);
+		const struct res_file_ops *o = res_file_kind(tf->f.kind);
+		if ((tf->f.kind == FILE_PIDFD || tf->f.kind == FILE_MEMFD) && o && o->fixup)
+			return o->fixup(c, p, &p->fds[i], tf, what);
+		return 0;
+	}
+	return 0;
+}
+
 /* In the seed of p: add p's registrations through p's first fd of this epoll. */
 static int epoll_fixup(struct restore_ctx *c, const struct img_proc_model *p,
 		       const struct img_fd *fd, const struct img_file_model *f, const char **what)
@@ -190,7 +208,12 @@ static int epoll_fixup(struct restore_ctx *c, const struct img_proc_model *p,
 		struct res_epoll_reg g;
 		memcpy(&g, d->data + off, sizeof(g));
 		struct epoll_event ev = {.events = g.events, .data.u64 = g.data};
-		if (g.pid == p->p.pid && epoll_ctl(fd->fd, EPOLL_CTL_ADD, g.tfd, &ev) < 0) {
+		if (g.pid != p->p.pid)
+			continue;
+		int r = settle_target(c, p, g.tfd, what);
+		if (r < 0)
+			return r;
+		if (epoll_ctl(fd->fd, EPOLL_CTL_ADD, g.tfd, &ev) < 0) {
 			*what = "re-registering an fd in an epoll set";
 			return neg_errno();
 		}

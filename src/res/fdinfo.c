@@ -265,6 +265,7 @@ int res_fdinfo_read(int pid, int fd, char **ret)
 		return -ENOMEM;
 	}
 	buf[len] = 0;
-	*ret = buf;
+	char *fit = realloc(buf, len + 1); /* the dump keeps one per fd */
+	*ret = fit ? fit : buf;
 	return 0;
 }

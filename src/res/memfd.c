@@ -282,6 +282,10 @@ static int memfd_fixup(struct restore_ctx *c, const struct img_proc_model *p,
 	info_get(f, &mi);
 	if (!mi.map_pid)
 		return 0;
+	char self[32], link[16] = "";
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd->fd);
+	if (readlink(self, link, sizeof(link) - 1) > 0 && !strncmp(link, "/memfd:", 7))
+		return 0; /* done already (an epoll registering it ran this first) */
 	*what = "opening a memfd that is also mapped";
 	long idx = shm_index(c->m, mi.map_pid, mi.map_addr);
 	int objfd = c->shm_fds[idx];

@@ -6,6 +6,7 @@
  * pidfd shared by several fds or processes becomes one open file description per fd (its flags
  * are the only state, and they are kept). PIDFD_TAG_PID (uint32 pid) is the only record. */
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -101,6 +102,11 @@ static int pidfd_fixup(struct restore_ctx *c, const struct img_proc_model *p,
 	uint32_t pid;
 	struct timespec ten_ms = {0, 10000000};
 	int pfd = -1;
+	char path[32], link[32] = "";
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd->fd);
+	if (readlink(path, link, sizeof(link) - 1) > 0 &&
+	    (!strncmp(link, "anon_inode:[pidfd]", 18) || !strncmp(link, "pidfd:", 6)))
+		return 0; /* done already (an epoll registering it ran this first) */
 	memcpy(&pid, res_data(f, PIDFD_TAG_PID)->data, sizeof(pid));
 	*what = "reopening a pidfd of a process of the tree";
 	for (int i = 0; i < PIDFD_WAIT_TRIES && pfd < 0; i++) {

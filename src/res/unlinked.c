@@ -4,9 +4,10 @@
  * UNLINKED_MAX bytes; bigger ones are refused) with size, mode and owner. The restore creates
  * an unlinked file in the same directory (O_TMPFILE, or create + unlink where the filesystem
  * lacks O_TMPFILE), fills it, and opens every open file description of it from that one inode
- * with its access mode, flags and offset. The new file's /proc name is the kernel's O_TMPFILE
- * name ("/dir/#1234 (deleted)"), not the old one. UNLINKED_TAG_INFO (struct res_unlinked_info)
- * on every file; UNLINKED_TAG_DATA content chunks (content.h) on the first file of an inode. */
+ * with its access mode, flags, offset and file locks (locks.c). The new file's /proc name is the
+ * kernel's O_TMPFILE name ("/dir/#1234 (deleted)"), not the old one. UNLINKED_TAG_INFO (struct
+ * res_unlinked_info) on every file; UNLINKED_TAG_DATA content chunks (content.h) on the first file
+ * of an inode. */
 #include <fcntl.h>
 #include <libgen.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "dump/internal.h"
 #include "res/content.h"
+#include "res/locks.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
@@ -76,6 +78,8 @@ static int unlinked_dump(struct dump_ctx *c, struct dproc *p, const struct fd_de
 	int first = 1;
 	snprintf(who, sizeof(who), "pid %d fd %d (%s)", p->pid, d->fd, d->path);
 	int r = res_write_data(c, f, UNLINKED_TAG_INFO, &ui, sizeof(ui));
+	if (r == 0)
+		r = res_locks_dump(c, p, d, f);
 	for (size_t i = 0; i + 1 < c->nfiles; i++)
 		first &= !(c->files[i].dev == d->st.st_dev && c->files[i].ino == d->st.st_ino);
 	if (r < 0 || !first)
@@ -97,12 +101,13 @@ static int unlinked_validate(const struct img_model *m, const struct img_file_mo
 {
 	struct res_unlinked_info ui;
 	const struct img_data *d = res_data(f, UNLINKED_TAG_INFO);
-	size_t ninfo = 0, ndata = 0;
+	size_t ninfo = 0, ndata = 0, nlock = 0;
 	for (size_t i = 0; i < f->ndata; i++) {
 		ninfo += f->data[i].tag == UNLINKED_TAG_INFO;
 		ndata += f->data[i].tag == UNLINKED_TAG_DATA;
+		nlock += f->data[i].tag == RES_TAG_LOCK;
 	}
-	if (!d || ninfo != 1 || d->len != sizeof(ui) || ninfo + ndata != f->ndata)
+	if (!d || ninfo != 1 || d->len != sizeof(ui) || ninfo + ndata + nlock != f->ndata)
 		return err_set(e, -EBADMSG, "image: deleted file %u: bad records", f->f.id);
 	memcpy(&ui, d->data, sizeof(ui));
 	if (ui.size > UNLINKED_MAX || (ui.mode & ~07777u) || ui.pad)
@@ -114,7 +119,8 @@ static int unlinked_validate(const struct img_model *m, const struct img_file_mo
 	if ((f->f.flags & ~(uint32_t)UNLINKED_FLAGS_OK) || (f->f.flags & O_ACCMODE) == 3)
 		return err_set(e, -EBADMSG, "image: deleted file %u: flags 0%o invalid", f->f.id,
 			       f->f.flags);
-	return res_content_validate(f, UNLINKED_TAG_DATA, ui.size, e);
+	int r = res_locks_validate_recs(m, f, 1, e);
+	return r ? r : res_content_validate(f, UNLINKED_TAG_DATA, ui.size, e);
 }
 
 /* ---- restore ---- */
@@ -224,6 +230,10 @@ static int unlinked_open(struct restore_ctx *c, const struct img_file_model *f, 
 			close(fd);
 		return r;
 	}
+	if ((r = res_locks_apply_desc(c, f, fd)) < 0) {
+		close(fd);
+		return r;
+	}
 	*ret_fd = fd;
 	return 0;
 }
@@ -262,6 +272,7 @@ const struct res_file_ops res_unlinked = {
 	.dump = unlinked_dump,
 	.validate = unlinked_validate,
 	.open = unlinked_open,
+	.fixup = res_locks_fixup,
 	.finish = unlinked_finish,
 	.cleanup = unlinked_cleanup,
 };

@@ -3,7 +3,8 @@
  * (level), an eventfd (edge-triggered, 64-bit data), an armed one-shot timerfd, the pipe's write
  * end (EPOLLOUT), an eventfd dup'd to fd 100, and a pipe only the child holds. After restore the
  * registrations listed in fdinfo (fd, events, data) are identical, epoll_wait reports exactly the
- * expected events and data, the edge-triggered one only once, and the child still sees the set. */
+ * expected events and data, the edge-triggered one only once, and the child still sees the set;
+ * a registered pidfd of the child reports the child's exit. */
 #include "caselib.h"
 
 #include <fcntl.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/syscall.h>
 #include <sys/eventfd.h>
 #include <sys/timerfd.h>
 #include <sys/wait.h>
@@ -65,7 +67,7 @@ static void ready(char *out, size_t n)
 
 int main(void)
 {
-	int p[2], kp[2], go[2], ok[2], efd, efd2, tfd, st;
+	int p[2], kp[2], go[2], ok[2], efd, efd2, tfd, pfd, st;
 	char before[1024], after[1024], r1[512], r2[512];
 	struct itimerspec its = {{0, 0}, {30, 0}};
 	pid_t kid;
@@ -97,6 +99,10 @@ int main(void)
 		_exit(epoll_ctl(ep, EPOLL_CTL_MOD, kp[0], &ev) == 0 ? 0 : 3);
 	}
 	close(kp[0]);
+	pfd = syscall(SYS_pidfd_open, kid, 0);
+	if (pfd < 0)
+		case_fail("pidfd_open");
+	reg(pfd, EPOLLIN, 0x5555);
 	char c;
 	if (read(ok[0], &c, 1) != 1)
 		case_fail("child");
@@ -116,5 +122,8 @@ int main(void)
 		case_fail("second epoll_wait: '%s', want '%s'", r2, want2);
 	if (write(go[1], "g", 1) != 1 || waitpid(kid, &st, 0) != kid || st)
 		case_fail("child status %#x", st);
+	ready(r2, sizeof(r2));
+	if (!strstr(r2, "5555:1")) /* EPOLLIN, with EPOLLHUP once reaped */
+		case_fail("the registered pidfd did not report the child's exit: '%s'", r2);
 	case_pass();
 }

@@ -3,7 +3,9 @@
  * (helper writes) and the write end of y (helper reads). 3000 bytes the helper wrote before the
  * dump are read after restore exactly once (the restore reattaches to the helper's pipe, the bytes
  * never left the kernel, nothing is injected twice); then the helper answers "go" on y with 2000
- * more bytes and a report of how many EOFs it read on y while the tree was gone (logged). */
+ * more bytes and a report of how many EOFs it read on y while the tree was gone (logged). The
+ * helper also holds the write end of a FIFO the tree reads: its 1000 unread bytes stay in the
+ * kernel while the helper keeps the FIFO open and must be read exactly once after restore. */
 #include "caselib.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,10 +31,15 @@ static void put(int fd, int n, int seed)
 		_exit(5);
 }
 
+static char fifo[64];
+
 static void __attribute__((noreturn)) helper(int xw, int yr)
 {
-	int eofs = 0;
+	int eofs = 0, fw = open(fifo, O_WRONLY);
 	char c, report[32];
+	if (fw < 0)
+		_exit(8);
+	put(fw, 1000, 3);
 	put(xw, 3000, 1);
 	for (;;) {
 		ssize_t r = read(yr, &c, 1);
@@ -58,13 +66,15 @@ static void get(int fd, unsigned char *b, int n)
 
 int main(void)
 {
-	int x[2], y[2], pp[2], st;
+	int x[2], y[2], pp[2], st, fr;
 	unsigned char b[3000];
 	char report[32] = {0};
 	pid_t helper_pid = 0, mid;
 
 	case_init();
-	if (pipe(x) || pipe(y) || pipe(pp))
+	snprintf(fifo, sizeof(fifo), "/tmp/ferry-case-ofifo.%d", getpid());
+	if (pipe(x) || pipe(y) || pipe(pp) || mkfifo(fifo, 0600) ||
+	    (fr = open(fifo, O_RDONLY | O_NONBLOCK)) < 0)
 		case_fail("pipe");
 	if ((mid = fork()) == 0) {
 		pid_t h = fork();
@@ -97,6 +107,11 @@ int main(void)
 	for (int i = 0; i < 3000; i++)
 		if (b[i] != pat(i, 1))
 			case_fail("first bytes: byte %d changed", i);
+	if (read(fr, b, sizeof(b)) != 1000 || read(fr, b + 1000, 1) != -1 || errno != EAGAIN)
+		case_fail("the FIFO does not hold exactly the helper's 1000 bytes");
+	for (int i = 0; i < 1000; i++)
+		if (b[i] != pat(i, 3))
+			case_fail("FIFO byte %d changed", i);
 	CASE_CHECK(write(y[1], "g", 1) == 1);
 	get(x[0], b, 2000);
 	for (int i = 0; i < 2000; i++)
@@ -109,5 +124,6 @@ int main(void)
 		case_fail("helper report '%s'", report);
 	printf("helper saw %s", report);
 	CASE_CHECK(read(x[0], b, 1) == 0); /* helper exited: EOF */
+	unlink(fifo);
 	case_pass();
 }

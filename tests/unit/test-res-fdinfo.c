@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "res/fdinfo.h"
+#include "res/locks.h"
 
 #define HEAD "pos:\t0\nflags:\t02\nmnt_id:\t17\nino:\t1038\n"
 
@@ -177,13 +178,51 @@ static void test_pidfd(void **state)
 	assert_int_equal(res_parse_pidfd("Pid:\t4294967296\n", &pid), -EBADMSG);
 }
 
+static void test_locks(void **state)
+{
+	struct res_lock_line *l;
+	size_t n;
+	char what[64] = "";
+	const char *t = HEAD "lock:\t1: FLOCK  ADVISORY  WRITE 16237 fe:00:10952705 0 EOF\n"
+			     "lock:\t2: POSIX  ADVISORY  READ 16237 fe:00:10953027 10 29\n"
+			     "lock:\t2: -> POSIX  ADVISORY  WRITE 777 fe:00:10953027 10 29\n"
+			     "lock:\t3: OFDLCK ADVISORY  READ -1 fe:00:10953065 0 EOF\n";
+	assert_int_equal(res_parse_locks(t, &l, &n, what, sizeof(what)), 0);
+	assert_int_equal(n, 3); /* the waiter ("->") is skipped */
+	assert_true(l[0].rec.kind == RES_LOCK_FLOCK && l[0].rec.write == 1 && l[0].pid == 16237 &&
+		    l[0].rec.start == 0 && l[0].rec.end == -1);
+	assert_true(l[1].rec.kind == RES_LOCK_POSIX && l[1].rec.write == 0 &&
+		    l[1].rec.start == 10 && l[1].rec.end == 29);
+	assert_true(l[2].rec.kind == RES_LOCK_OFD && l[2].pid == -1 && l[2].rec.end == -1);
+	free(l);
+	assert_int_equal(res_parse_locks(HEAD, &l, &n, what, sizeof(what)), 0);
+	assert_true(n == 0 && l == NULL);
+	assert_int_equal(res_parse_locks(HEAD "lock:\t1: LEASE  ACTIVE    READ 5 fe:00:1 0 EOF\n",
+					 &l, &n, what, sizeof(what)),
+			 -EOPNOTSUPP);
+	assert_string_equal(what, "LEASE ACTIVE READ");
+	assert_true(l == NULL && n == 0);
+	static const char *const bad[] = {
+		HEAD "lock:\t1: POSIX  ADVISORY  WRITE 5 fe:00:1 10 9\n",
+		HEAD "lock:\t1: POSIX  ADVISORY  WRITE 5 fe:00:1 -1 EOF\n",
+		HEAD "lock:\t1: POSIX  ADVISORY  UNLCK 5 fe:00:1 0 EOF\n",
+		HEAD "lock:\t1: POSIX  ADVISORY  WRITE 5 fe:00:1 0 12x\n",
+		HEAD "lock:\t1: POSIX  ADVISORY  WRITE\n",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (res_parse_locks(bad[i], &l, &n, what, sizeof(what)) != -EBADMSG)
+			fail_msg("bad lock text %zu accepted", i);
+		assert_true(l == NULL && n == 0);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_value_and_num), cmocka_unit_test(test_eventfd),
 		cmocka_unit_test(test_signalfd),      cmocka_unit_test(test_timerfd),
 		cmocka_unit_test(test_epoll),	      cmocka_unit_test(test_inotify),
-		cmocka_unit_test(test_pidfd),
+		cmocka_unit_test(test_pidfd),	      cmocka_unit_test(test_locks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,11 +15,12 @@
 #include <sys/timerfd.h>
 
 #include "res/content.h"
+#include "res/locks.h"
 #include "res/pipe.h"
 #include "res/res.h"
 
-extern const struct res_file_ops res_pipe, res_fifo, res_eventfd, res_signalfd, res_timerfd,
-	res_epoll, res_inotify, res_pidfd, res_memfd, res_unlinked;
+extern const struct res_file_ops res_reg, res_dir, res_pipe, res_fifo, res_eventfd, res_signalfd,
+	res_timerfd, res_epoll, res_inotify, res_pidfd, res_memfd, res_unlinked;
 
 /* A model: process 100 with fds 3 -> file 1 and 4 -> file 2, a VMA_SHM at 0x90000 of memfd shm 1
  * named "x"; files[0] (id 1) is the file under test, files[1] (id 2) a second one. */
@@ -375,6 +376,51 @@ static void test_unlinked(void **state)
 	unl_base("/tmp/a (deleted)"), rec(0, 7, "x", 1), BAD(res_unlinked);
 }
 
+/* ---- file locks on regular files, directories and deleted files ---- */
+
+static struct res_lock_rec *locks_base(uint32_t kind, struct res_lock_rec l)
+{
+	reset(kind, O_RDWR, kind == FILE_UNLINKED ? "/tmp/a (deleted)" : "/tmp/a");
+	if (kind == FILE_UNLINKED) {
+		struct uinfo {
+			uint64_t size;
+			uint32_t mode, uid, gid, pad;
+		} ui = {0, 0600, 0, 0, 0};
+		rec(0, 1, &ui, sizeof(ui));
+	}
+	return (struct res_lock_rec *)rec(0, RES_TAG_LOCK, &l, sizeof(l));
+}
+
+static void test_locks(void **state)
+{
+	const struct res_file_ops *kinds[] = {&res_reg, &res_dir, &res_unlinked};
+	const struct res_lock_rec flk = {RES_LOCK_FLOCK, 1, 0, 0, 0, -1};
+	const struct res_lock_rec posix = {RES_LOCK_POSIX, 0, 100, 0, 10, 29};
+	const struct res_lock_rec ofd = {RES_LOCK_OFD, 0, 0, 0, 0, -1};
+	for (int k = 0; k < 3; k++) {
+		const struct res_file_ops *o = kinds[k];
+		uint32_t kind = o->kind;
+		locks_base(kind, flk), assert_int_equal(check(o), 0);
+		locks_base(kind, posix), assert_int_equal(check(o), 0);
+		locks_base(kind, ofd), assert_int_equal(check(o), 0);
+		locks_base(kind, flk)->kind = 4, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, flk)->write = 2, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, flk)->pad = 1, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, flk)->start = 5, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, flk)->pid = 100, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, ofd)->pid = 100, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, posix)->pid = 555, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, posix)->end = 9, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, posix)->start = -1, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, posix),
+			data[0][files[0].ndata - 1].len = 20, assert_int_equal(check(o), -EBADMSG);
+		locks_base(kind, posix), rec(0, RES_TAG_LOCK, &flk, sizeof(flk)),
+			assert_int_equal(check(o), -EBADMSG); /* two lock records */
+	}
+	reset(FILE_REG, O_RDWR, "/tmp/a"), rec(0, 1, "x", 1), BAD(res_reg); /* reg has no tag 1 */
+	reset(FILE_REG, O_RDWR, "/tmp/a"), OK(res_reg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -382,7 +428,7 @@ int main(void)
 		cmocka_unit_test(test_signalfd), cmocka_unit_test(test_timerfd),
 		cmocka_unit_test(test_epoll),	 cmocka_unit_test(test_inotify),
 		cmocka_unit_test(test_pidfd),	 cmocka_unit_test(test_memfd),
-		cmocka_unit_test(test_unlinked),
+		cmocka_unit_test(test_unlinked), cmocka_unit_test(test_locks),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
