@@ -70,6 +70,18 @@ running() {
 	[ "${st%% *}" != Z ]
 }
 not_running() { ! running "$1"; }
+# tree_pids ROOT: ROOT and all its descendants, from /proc/PID/task/TID/children.
+tree_pids() {
+	local p c
+	echo "$1"
+	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
+}
+# all_gone PID...: none of them exists any more, not even as a zombie (a restore needs the PIDs).
+all_gone() {
+	local p
+	for p in "$@"; do [ -e /proc/"$p" ] && return 1; done
+	return 0
+}
 has_ready() { grep -qx ready "$1" 2>/dev/null; }
 file_exists() { [ -e "$1" ]; }
 restore_settled() { [ -e "$1" ] || not_running "$2"; } # ready file, or ferry restore gave up
@@ -106,6 +118,7 @@ desc_get() { # desc_get NAME KEY: value of "KEY:" in NAME.desc (empty if none)
 # run_one NAME MODE: one case in one mode; prints its result line and counts it.
 run_one() {
 	local name=$1 mode=$2 tmp log step="" pid rpid="" rpids=() c ncyc rc expect args envs between
+	local dumped
 	expect=$(desc_get "$name" expect)
 	between=$(desc_get "$name" between)
 	args=$(desc_get "$name" args)
@@ -142,6 +155,7 @@ run_one() {
 
 	for ((c = 1; c <= ncyc; c++)); do
 		step="cycle $c: ferry dump"
+		dumped=$(tree_pids "$pid")
 		timeout -k 5 30 "$FERRY" dump --pid "$pid" --dir "$tmp/img$c" >"$tmp/dump$c.out" 2>"$tmp/dump$c.err"
 		rc=$?
 		if [ "$expect" = refuse ]; then
@@ -168,6 +182,9 @@ run_one() {
 			{ wait "$rpid"; } 2>/dev/null
 			wait_until 10 not_running "$pid" || { fail; return; }
 		fi
+		step="cycle $c: the dumped tree's PIDs are not free"
+		# shellcheck disable=SC2086 # a list of pids
+		wait_until 10 all_gone $dumped || { fail; return; }
 		if [ -n "$between" ]; then
 			step="cycle $c: between-command: $between"
 			(cd "$tmp" && CASE_BIN="$CASEDIR/$name" bash -c "$between") >>"$tmp/between.err" 2>&1 ||

@@ -178,12 +178,13 @@ expect "n1 unharmed after malformed requests" fr 1 ps >/dev/null
 rogue_down
 
 # ---- state the engine refuses: the reason reaches the user, the process stays ----
-SID=$(cd "$E2E" && fr 1 run python3 -c 'import socket, time; s = socket.socket(); time.sleep(600)')
+# (TCP, UDP and UNIX sockets migrate now; a netlink socket is still refused)
+SID=$(cd "$E2E" && fr 1 run python3 -c 'import socket, time; s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, 0); time.sleep(600)')
 sleep 0.5
 fr 1 migrate "$(cut -d: -f2 <<<"$SID")" --to n2 2>"$E2E/refuse.err"
 rc=$?
 expect "a socket is refused with status 3 ($(cat "$E2E/refuse.err"))" test $rc = 3
-expect "the refusal names the socket" grep -q "socket" "$E2E/refuse.err"
+expect "the refusal names the socket" grep -q "NETLINK socket" "$E2E/refuse.err"
 expect "the refused process still runs on n1" test "$(copies 2 "$SID" | cut -d' ' -f1)" = n1
 
 # ---- remote run, exit recording, clone ----
