@@ -39,13 +39,13 @@ for t in build-san/tests/unit/test-*; do
 done
 
 echo "== state-checking cases"
-line=$(bash tests/cases/run.sh 2>&1 | tee /dev/stderr | tail -1)
+line=$(bash tests/cases/run.sh 2>&1 | tee -a /dev/stderr | tail -1)
 add_line "$line" "tests/cases"
 
 for s in tests/*/check.sh; do
 	[ -f "$s" ] || continue
 	echo "== $s"
-	line=$(bash "$s" 2>&1 | tee /dev/stderr | tail -1)
+	line=$(bash "$s" 2>&1 | tee -a /dev/stderr | tail -1)
 	add_line "$line" "$s"
 done
 
