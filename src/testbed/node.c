@@ -4,6 +4,7 @@
  * filesystem shared with the host like a cluster's shared storage), holds the namespaces, and
  * reaps orphans until it is killed. `testbed exec` and daemon start enter through its pidfd. */
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,9 +36,55 @@ static void close_all_but(const int *keep, int n)
 	close_range(lo, ~0U, 0);
 }
 
-static void init_mounts(int ready)
+/* The tree ferry runs from (the parent of the directory holding the ferry binary, e.g. a
+ * checkout with build/ferry). It is shared storage like the rest of the file system, but if it
+ * lies under /tmp, /run or /dev/shm the node's private tmpfs would hide it: then it is bound
+ * back in at the same path. Returns an O_PATH fd of it to bind, or -1 when nothing is needed. */
+static int open_hidden_exe_tree(char *path, size_t size)
+{
+	static const char *const privates[] = {"/tmp/", "/run/", "/dev/shm/"};
+	ssize_t n = readlink("/proc/self/exe", path, size - 1);
+	if (n <= 0)
+		return -1;
+	path[n] = 0;
+	for (int up = 0; up < 2; up++) {
+		char *slash = strrchr(path, '/');
+		if (!slash || slash == path)
+			return -1;
+		*slash = 0;
+	}
+	for (size_t i = 0; i < sizeof(privates) / sizeof(privates[0]); i++)
+		if (!strncmp(path, privates[i], strlen(privates[i])))
+			return open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return -1;
+}
+
+static void mkdir_p(char *path)
+{
+	for (char *p = path + 1; *p; p++)
+		if (*p == '/') {
+			*p = 0;
+			mkdir(path, 0755);
+			*p = '/';
+		}
+	mkdir(path, 0755);
+}
+
+static void bind_exe_tree(int ready, int fd, char *path)
 {
 	char self[64];
+	if (fd < 0)
+		return;
+	mkdir_p(path);
+	snprintf(self, sizeof(self), "/proc/self/fd/%d", fd);
+	if (mount(self, path, NULL, MS_BIND | MS_REC, NULL) < 0)
+		init_fail(ready, "bind mount", path);
+	close(fd);
+}
+
+static void init_mounts(int ready)
+{
+	char self[64], tree[PATH_MAX];
 	/* Host mounts keep propagating in (shared storage), ours never propagate out. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_SLAVE, NULL) < 0)
 		init_fail(ready, "mount", "make / a slave");
@@ -45,6 +92,7 @@ static void init_mounts(int ready)
 	int statefd = open(TB_STATE_DIR, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (statefd < 0)
 		init_fail(ready, "open", TB_STATE_DIR);
+	int treefd = open_hidden_exe_tree(tree, sizeof(tree));
 	umount2("/run/netns", MNT_DETACH); /* don't pin other nodes' netns from in here */
 	if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
 		init_fail(ready, "mount", "tmpfs on /run");
@@ -61,6 +109,7 @@ static void init_mounts(int ready)
 	if (mount(self, TB_STATE_DIR, NULL, MS_BIND, NULL) < 0)
 		init_fail(ready, "bind mount", TB_STATE_DIR);
 	close(statefd);
+	bind_exe_tree(ready, treefd, tree);
 	if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0)
 		init_fail(ready, "mount", "proc on /proc");
 }
