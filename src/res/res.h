@@ -89,8 +89,6 @@ void res_restore_cleanup(struct restore_ctx *c, int failed);
 /* Helpers for the kinds. */
 /* Duplicate fd `fd` of process `pid` into ferry (pidfd_getfd): -errno, detail in e. */
 int res_getfd(pid_t pid, int fd, struct ferry_err *e);
-/* The value of "key:" in fdinfo text, parsed with strtoull base 0 (-ENOENT if absent). */
-int res_fdinfo_u64(const char *fdinfo, const char *key, uint64_t *ret);
 /* Append one REC_FILE_DATA for file f. */
 int res_write_data(struct dump_ctx *c, const struct img_file *f, uint32_t tag, const void *data,
 		   size_t len) MUST_CHECK;

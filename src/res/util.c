@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Small helpers shared by the resource kinds: duplicating a target's fd into ferry, reading
- * fdinfo fields, and reading/writing the kind-specific REC_FILE_DATA records. */
+/* Small helpers shared by the resource kinds: duplicating a target's fd into ferry, and
+ * reading/writing the kind-specific REC_FILE_DATA records. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,20 +22,6 @@ int res_getfd(pid_t pid, int fd, struct ferry_err *e)
 		return err_set(e, err, "pid %d fd %d: cannot duplicate it into ferry: %s", pid, fd,
 			       strerror(-err));
 	return r;
-}
-
-int res_fdinfo_u64(const char *fdinfo, const char *key, uint64_t *ret)
-{
-	size_t klen = strlen(key);
-	for (const char *l = fdinfo; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-		if (strncmp(l, key, klen) || l[klen] != ':')
-			continue;
-		char *end;
-		errno = 0;
-		*ret = strtoull(l + klen + 1, &end, 0);
-		return errno ? -errno : 0;
-	}
-	return -ENOENT;
 }
 
 int res_write_data(struct dump_ctx *c, const struct img_file *f, uint32_t tag, const void *data,
