@@ -10,25 +10,18 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "common/fdio.h"
+
 ssize_t proc_read_text(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
 
 	if (fd < 0)
 		return neg_errno();
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return neg_errno();
-		}
-		if (n == 0)
-			break;
-		len += n;
-	}
-	if (len + 1 >= size)
+	ssize_t len = fd_read_full(fd, buf, size - 1);
+	if (len < 0)
+		return len;
+	if ((size_t)len + 1 >= size)
 		return -E2BIG;
 	buf[len] = 0;
 	return len;
@@ -218,9 +211,9 @@ uint32_t proc_vmflags_parse(const char *line)
 		char name[3];
 		uint32_t bit;
 	} map[] = {
-		{"gd", PROC_VMF_GROWSDOWN}, {"dc", PROC_VMF_DONTFORK},	 {"dd", PROC_VMF_DONTDUMP},
-		{"hg", PROC_VMF_HUGEPAGE},  {"nh", PROC_VMF_NOHUGEPAGE}, {"lo", PROC_VMF_LOCKED},
-		{"wf", PROC_VMF_WIPEONFORK}, {"io", PROC_VMF_IO},	 {"pf", PROC_VMF_IO},
+		{"gd", PROC_VMF_GROWSDOWN},  {"dc", PROC_VMF_DONTFORK},	  {"dd", PROC_VMF_DONTDUMP},
+		{"hg", PROC_VMF_HUGEPAGE},   {"nh", PROC_VMF_NOHUGEPAGE}, {"lo", PROC_VMF_LOCKED},
+		{"wf", PROC_VMF_WIPEONFORK}, {"io", PROC_VMF_IO},	  {"pf", PROC_VMF_IO},
 		{"sh", PROC_VMF_SHARED},
 	};
 	uint32_t flags = 0;

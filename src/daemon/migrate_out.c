@@ -10,6 +10,7 @@
 #include <time.h>
 #include <zstd.h>
 
+#include "common/fdio.h"
 #include "common/vdso.h"
 #include "daemon/daemon.h"
 #include "dump/dump.h"
@@ -33,22 +34,6 @@ struct out_ctx {
 	struct ferry_err e;
 };
 
-static int fill_all(int fd, char *buf, size_t size)
-{
-	size_t got = 0;
-	while (got < size) {
-		ssize_t n = read(fd, buf + got, size - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return neg_errno();
-		if (n == 0)
-			break;
-		got += n;
-	}
-	return (int)got;
-}
-
 static void *forward_stream(void *arg)
 {
 	struct out_ctx *x = arg;
@@ -56,9 +41,9 @@ static void *forward_stream(void *arg)
 	char *buf = malloc(PROTO_DATA_CHUNK), *zbuf = x->req.compress ? malloc(bound) : NULL;
 	int r = (!buf || (x->req.compress && !zbuf)) ? -ENOMEM : 0;
 	while (r == 0) {
-		int n = fill_all(x->pipe_rd, buf, PROTO_DATA_CHUNK);
+		ssize_t n = fd_read_full(x->pipe_rd, buf, PROTO_DATA_CHUNK);
 		if (n <= 0) {
-			r = n;
+			r = (int)n;
 			break;
 		}
 		const void *out = buf;

@@ -8,26 +8,13 @@
 #include <sodium.h>
 #include <sys/stat.h>
 
+#include "common/fdio.h"
 #include "common/util.h"
 #include "net/internal.h"
 
 #define KEY_PREFIX   "ferry-cluster-key-v1 "
 #define KEY_PREFIX_N (sizeof(KEY_PREFIX) - 1)
 #define KEY_FILE_LEN (KEY_PREFIX_N + 2 * CHAN_KEY_BYTES + 1)
-
-static int write_all_fd(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return w < 0 ? neg_errno() : -EIO;
-		p += w;
-		n -= w;
-	}
-	return 0;
-}
 
 int chan_keygen(const char *path, struct ferry_err *e)
 {
@@ -51,7 +38,7 @@ int chan_keygen(const char *path, struct ferry_err *e)
 	line[KEY_FILE_LEN - 1] = '\n';
 	r = fchmod(fd, 0600) < 0 ? neg_errno() : 0; /* whatever the umask did */
 	if (r == 0)
-		r = write_all_fd(fd, line, KEY_FILE_LEN);
+		r = fd_write_all(fd, line, KEY_FILE_LEN);
 	if (r == 0 && fsync(fd) < 0)
 		r = neg_errno();
 	sodium_memzero(key, sizeof(key));

@@ -14,6 +14,7 @@
 #include <sys/prctl.h>
 #include <sys/wait.h>
 
+#include "common/fdio.h"
 #include "common/proc.h"
 #include "restore/restore.h"
 
@@ -31,24 +32,13 @@ struct pidns_msg {
 
 static void send_msg(int fd, const struct pidns_msg *m)
 {
-	ssize_t n;
-	do
-		n = write(fd, m, sizeof(*m));
-	while (n < 0 && errno == EINTR);
+	(void)!fd_write_all(fd, m, sizeof(*m)); /* the reader sees a short message as EPIPE */
 }
 
 static int recv_msg(int fd, struct pidns_msg *m)
 {
-	size_t got = 0;
-	while (got < sizeof(*m)) {
-		ssize_t n = read(fd, (char *)m + got, sizeof(*m) - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? neg_errno() : -EPIPE;
-		got += n;
-	}
-	return 0;
+	ssize_t n = fd_read_full(fd, m, sizeof(*m));
+	return n < 0 ? (int)n : n == sizeof(*m) ? 0 : -EPIPE;
 }
 
 /* The init's mount namespace: host mounts stay visible (slave), our /proc does not leak out. */

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
+#include "common/fdio.h"
 #include "testbed/testbed.h"
 
 int tb__write_file(const char *path, const char *fmt, ...)
@@ -42,19 +43,11 @@ int tb__path(char *buf, size_t size, const char *fmt, ...)
 int tb__read_file(const char *path, char *buf, size_t size)
 {
 	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	size_t len = 0;
 	if (fd < 0)
 		return neg_errno();
-	while (len + 1 < size) {
-		ssize_t n = read(fd, buf + len, size - 1 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return neg_errno();
-		if (n == 0)
-			break;
-		len += n;
-	}
+	ssize_t len = fd_read_full(fd, buf, size - 1);
+	if (len < 0)
+		return (int)len;
 	buf[len] = 0;
 	return (int)len;
 }
