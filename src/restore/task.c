@@ -248,53 +248,9 @@ static int same_creds_as_seed(const struct img_proc_model *m)
 	       m->ngroups == 0 && ip->securebits == 0;
 }
 
-/* Credentials of one thread (they are per thread in the kernel and in the image; groups and
- * securebits are the leader's). */
-static int thread_creds(struct restore_ctx *c, struct rproc *p, size_t i)
-{
-	const struct img_proc *ip = &p->m->p;
-	const struct img_thread *t = &p->m->threads[i].t;
-	pid_t tid = p->tids[i];
-	struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, tid};
-	struct __user_cap_data_struct d[2] = {
-		{t->cap_eff, t->cap_prm, t->cap_inh},
-		{t->cap_eff >> 32, t->cap_prm >> 32, t->cap_inh >> 32},
-	};
-	int r;
-	/* Capabilities this kernel does not know (EINVAL) are simply absent. */
-	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
-		if (!(t->cap_bnd & (1ULL << cap)) &&
-		    (r = rinject(c, p, tid, SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL)) < 0)
-			return r;
-	if ((r = scratch_put(c, p, 0, p->m->groups, p->m->ngroups * 4)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setgroups, p->m->ngroups, SCR(p, 0), 0, 0, 0, 0, NULL)) <
-		    0 ||
-	    (r = rinject(c, p, tid, SYS_setresgid, t->gid[0], t->gid[1], t->gid[2], 0, 0, 0,
-			 NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setfsgid, t->gid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_prctl, PR_SET_SECUREBITS, ip->securebits | 0x10 /*KEEP*/, 0,
-			 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setresuid, t->uid[0], t->uid[1], t->uid[2], 0, 0, 0,
-			 NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_setfsuid, t->uid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
-	    (r = scratch_put(c, p, 0, &h, sizeof(h))) < 0 ||
-	    (r = scratch_put(c, p, 64, d, sizeof(d))) < 0 ||
-	    (r = rinject(c, p, tid, SYS_capset, SCR(p, 0), SCR(p, 64), 0, 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_prctl, PR_SET_KEEPCAPS, !!(ip->securebits & 0x10), 0, 0, 0,
-			 0, NULL)) < 0)
-		return err_set(c->e, r, "pid %u thread %d: cannot restore credentials", ip->pid,
-			       tid);
-	for (int cap = 0; cap < 64; cap++)
-		if ((t->cap_amb & (1ULL << cap)) &&
-		    (r = rinject(c, p, tid, SYS_prctl, PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0,
-				 0, 0, NULL)) < 0)
-			return r;
-	return 0;
-}
-
-/* Without root, check.c allowed only images whose ids and groups are the caller's, so the only
- * change left is lowering the capability sets the seed inherited from ferry to the image's. */
-static int thread_caps_only(struct restore_ctx *c, struct rproc *p, size_t i)
+/* The capability sets of one thread (effective, permitted, inheritable, then ambient), set in
+ * the thread itself once its ids are final. */
+static int thread_caps(struct restore_ctx *c, struct rproc *p, size_t i)
 {
 	const struct img_thread *t = &p->m->threads[i].t;
 	pid_t tid = p->tids[i];
@@ -315,6 +271,37 @@ static int thread_caps_only(struct restore_ctx *c, struct rproc *p, size_t i)
 				 0, 0, NULL)) < 0)
 			return r;
 	return 0;
+}
+
+/* Credentials of one thread (they are per thread in the kernel and in the image; groups and
+ * securebits are the leader's). */
+static int thread_creds(struct restore_ctx *c, struct rproc *p, size_t i)
+{
+	const struct img_proc *ip = &p->m->p;
+	const struct img_thread *t = &p->m->threads[i].t;
+	pid_t tid = p->tids[i];
+	int r;
+	/* Capabilities this kernel does not know (EINVAL) are simply absent. */
+	for (int cap = 0; cap < 64 && prctl(PR_CAPBSET_READ, cap) >= 0; cap++)
+		if (!(t->cap_bnd & (1ULL << cap)) &&
+		    (r = rinject(c, p, tid, SYS_prctl, PR_CAPBSET_DROP, cap, 0, 0, 0, 0, NULL)) < 0)
+			return r;
+	if ((r = scratch_put(c, p, 0, p->m->groups, p->m->ngroups * 4)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setgroups, p->m->ngroups, SCR(p, 0), 0, 0, 0, 0, NULL)) <
+		    0 ||
+	    (r = rinject(c, p, tid, SYS_setresgid, t->gid[0], t->gid[1], t->gid[2], 0, 0, 0,
+			 NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setfsgid, t->gid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_prctl, PR_SET_SECUREBITS, ip->securebits | 0x10 /*KEEP*/, 0,
+			 0, 0, 0, NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setresuid, t->uid[0], t->uid[1], t->uid[2], 0, 0, 0,
+			 NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_setfsuid, t->uid[3], 0, 0, 0, 0, 0, NULL)) < 0 ||
+	    (r = rinject(c, p, tid, SYS_prctl, PR_SET_KEEPCAPS, !!(ip->securebits & 0x10), 0, 0, 0,
+			 0, NULL)) < 0)
+		return err_set(c->e, r, "pid %u thread %d: cannot restore credentials", ip->pid,
+			       tid);
+	return thread_caps(c, p, i);
 }
 
 int task_restore(struct restore_ctx *c, struct rproc *p)
@@ -339,9 +326,11 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 			return r;
 	if ((r = queue_signals(c, p, 0, p->m->shared_siginfo, p->m->nshared_siginfo)) < 0)
 		return r;
+	/* Without root, check.c allowed only images whose ids and groups are the caller's, so the
+	 * only change left is lowering the capability sets the seed inherited from ferry. */
 	if (!same_creds_as_seed(p->m))
 		for (size_t i = 0; i < p->m->nthreads; i++)
-			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps_only(c, p, i)) <
+			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps(c, p, i)) <
 			    0)
 				return r;
 	/* These are reset by credential changes, so they come after. */
