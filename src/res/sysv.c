@@ -28,7 +28,7 @@
 #include "res/res.h"
 #include "restore/internal.h"
 
-#define SYSV_MAX_OBJS  1024
+#define SYSV_MAX_OBJS 1024
 
 /* Created objects, removed again by cleanup() if the restore fails. */
 struct sysv_created {
@@ -38,6 +38,12 @@ struct sysv_created {
 		int is_sem;
 		const struct img_data *rec; /* to refill from inside its process */
 	} objs[SYSV_MAX_OBJS];
+};
+
+union sysv_semun {
+	int val;
+	struct semid_ds *buf;
+	unsigned short *array;
 };
 
 static int in_tree(const struct dump_ctx *c, pid_t pid)
@@ -56,6 +62,42 @@ static int write_obj(struct dump_ctx *c, uint32_t tag, pid_t user, const struct 
 	memcpy(head, &d, sizeof(d));
 	memcpy(head + sizeof(d), o, sizeof(*o));
 	return img_writer_add(c->w, REC_TREE_DATA, head, sizeof(head), tail, len);
+}
+
+/* Every id listed in /proc/sysvipc/<what> (second column). */
+static int list_ids(struct dump_ctx *c, const char *what, int **ids, size_t *n)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/sysvipc/%s", what);
+	_cleanup_fclose_ FILE *f = fopen(path, "re");
+	size_t cap = 0;
+	*n = 0;
+	if (!f)
+		return err_set(c->e, neg_errno(), "cannot read %s: %m", path);
+	if (!fgets(line, sizeof(line), f)) /* header */
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		int key, id;
+		if (sscanf(line, "%d %d", &key, &id) != 2)
+			continue;
+		int *nb = array_reserve(*ids, &cap, *n + 1, sizeof(int));
+		if (!nb)
+			return -ENOMEM;
+		*ids = nb;
+		(*ids)[(*n)++] = id;
+	}
+	return 0;
+}
+
+/* Dump every object of /proc/sysvipc/<what> the tree uses (dump_one skips the others). */
+static int dump_each(struct dump_ctx *c, const char *what, int (*dump_one)(struct dump_ctx *, int))
+{
+	_cleanup_free_ int *ids = NULL;
+	size_t n;
+	int r = list_ids(c, what, &ids, &n);
+	for (size_t i = 0; r == 0 && i < n; i++)
+		r = dump_one(c, ids[i]);
+	return r;
 }
 
 /* ---- message queues ---- */
@@ -115,39 +157,9 @@ static int dump_queue(struct dump_ctx *c, int id)
 	return r < 0 ? r : write_obj(c, TREE_SYSV_MSG, user, &o, buf, len);
 }
 
-/* Every id listed in /proc/sysvipc/<what> (second column). */
-static int list_ids(struct dump_ctx *c, const char *what, int **ids, size_t *n)
-{
-	char path[64], line[512];
-	snprintf(path, sizeof(path), "/proc/sysvipc/%s", what);
-	_cleanup_fclose_ FILE *f = fopen(path, "re");
-	size_t cap = 0;
-	*n = 0;
-	if (!f)
-		return err_set(c->e, neg_errno(), "cannot read %s: %m", path);
-	if (!fgets(line, sizeof(line), f)) /* header */
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		int key, id;
-		if (sscanf(line, "%d %d", &key, &id) != 2)
-			continue;
-		int *nb = array_reserve(*ids, &cap, *n + 1, sizeof(int));
-		if (!nb)
-			return -ENOMEM;
-		*ids = nb;
-		(*ids)[(*n)++] = id;
-	}
-	return 0;
-}
-
 static int msg_dump(struct dump_ctx *c)
 {
-	_cleanup_free_ int *ids = NULL;
-	size_t n;
-	int r = list_ids(c, "msg", &ids, &n);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = dump_queue(c, ids[i]);
-	return r;
+	return dump_each(c, "msg", dump_queue);
 }
 
 /* ---- semaphore sets ---- */
@@ -155,11 +167,7 @@ static int msg_dump(struct dump_ctx *c)
 static int dump_set(struct dump_ctx *c, int id)
 {
 	struct semid_ds ds;
-	union semun {
-		int val;
-		struct semid_ds *buf;
-		unsigned short *array;
-	} arg = {.buf = &ds};
+	union sysv_semun arg = {.buf = &ds};
 	if (semctl(id, 0, IPC_STAT, arg) < 0)
 		return err_set(c->e, neg_errno(), "SysV semaphore set %d: IPC_STAT: %m", id);
 	pid_t user = 0;
@@ -190,12 +198,7 @@ static int dump_set(struct dump_ctx *c, int id)
 
 static int sem_dump(struct dump_ctx *c)
 {
-	_cleanup_free_ int *ids = NULL;
-	size_t n;
-	int r = list_ids(c, "sem", &ids, &n);
-	for (size_t i = 0; r == 0 && i < n; i++)
-		r = dump_set(c, ids[i]);
-	return r;
+	return dump_each(c, "sem", dump_set);
 }
 
 /* ---- validation ---- */
@@ -315,12 +318,6 @@ static int set_owner_msg(int id, const struct sysv_obj *o)
 	ds.msg_qbytes = o->qbytes;
 	return msgctl(id, IPC_SET, &ds) < 0 ? neg_errno() : 0;
 }
-
-union sysv_semun {
-	int val;
-	struct semid_ds *buf;
-	unsigned short *array;
-};
 
 static int set_owner_sem(int id, const struct sysv_obj *o)
 {
