@@ -29,33 +29,39 @@ static int ns_ino(pid_t pid, const char *name, ino_t *ret)
 	return 0;
 }
 
-static int check_proc(struct dump_ctx *c, const struct dproc *p)
+#define NNS (sizeof(ns_names) / sizeof(ns_names[0]))
+
+static int check_proc(struct dump_ctx *c, const struct dproc *p, const ino_t mine[NNS])
 {
-	for (size_t i = 0; i < sizeof(ns_names) / sizeof(ns_names[0]); i++) {
-		ino_t mine, theirs;
-		if (ns_ino(0, ns_names[i], &mine) < 0)
+	for (size_t i = 0; i < NNS; i++) {
+		ino_t theirs;
+		if (!mine[i])
 			continue; /* a namespace kind this kernel lacks */
 		int r = ns_ino(p->pid, ns_names[i], &theirs);
 		if (r < 0)
 			return err_set(c->e, r, "pid %d: cannot read its %s namespace: %s", p->pid,
 				       ns_names[i], strerror(-r));
-		if (mine != theirs)
+		if (mine[i] != theirs)
 			return err_set(c->e, -EOPNOTSUPP,
 				       "pid %d is in another %s namespace than ferry (%s:[%lu], "
 				       "ferry's is [%lu]): trees that create or live in other "
 				       "namespaces are not supported yet; run ferry inside them",
 				       p->pid, ns_names[i], ns_names[i], (unsigned long)theirs,
-				       (unsigned long)mine);
+				       (unsigned long)mine[i]);
 	}
 	return 0;
 }
 
 static int ns_check(struct dump_ctx *c)
 {
+	ino_t mine[NNS];
+	for (size_t i = 0; i < NNS; i++)
+		if (ns_ino(0, ns_names[i], &mine[i]) < 0)
+			mine[i] = 0;
 	for (size_t i = 0; i < c->nprocs; i++) {
 		if (c->procs[i].zombie)
 			continue; /* a zombie's /proc/PID/ns is gone */
-		int r = check_proc(c, &c->procs[i]);
+		int r = check_proc(c, &c->procs[i], mine);
 		if (r < 0)
 			return r;
 	}
