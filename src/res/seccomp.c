@@ -32,8 +32,8 @@
 #define PTRACE_SECCOMP_GET_METADATA 0x420d
 #endif
 
-#define REG_RSP		    19	 /* index of rsp in struct user_regs_struct */
-#define RED_ZONE	    128
+#define REG_RSP	 19 /* index of rsp in struct user_regs_struct */
+#define RED_ZONE 128
 
 /* ---- dump ---- */
 
@@ -228,17 +228,16 @@ static int install_filter(struct restore_ctx *c, pid_t tid, uint64_t ip, uint64_
 	return inject(c, tid, ip, SYS_seccomp, SECCOMP_SET_MODE_FILTER, h->flags, fprog_at);
 }
 
-static int restore_record(struct restore_ctx *c, struct rproc *p, const struct img_data *d)
+/* One confined thread of p; ip is a `syscall` instruction in p's vDSO. */
+static int restore_record(struct restore_ctx *c, struct rproc *p, uint64_t ip,
+			  const struct img_data *d)
 {
 	struct seccomp_rec rec;
-	uint64_t ip;
+	int r;
 	memcpy(&rec, d->data, sizeof(rec));
 	size_t t = 0;
 	while (p->m->threads[t].t.tid != rec.tid) /* validate() checked it exists */
 		t++;
-	int r = vdso_syscall_ip(c, p, &ip);
-	if (r < 0)
-		return r;
 	pid_t tid = p->tids[t];
 	if (rec.mode == SECCOMP_MODE_STRICT)
 		return inject(c, tid, ip, SYS_prctl, PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0);
@@ -257,11 +256,14 @@ static int restore_record(struct restore_ctx *c, struct rproc *p, const struct i
 
 static int seccomp_last(struct restore_ctx *c, struct rproc *p)
 {
+	uint64_t ip = 0; /* looked up once per process, and only if it has a confined thread */
 	for (size_t i = 0; i < c->m->ntree; i++) {
 		const struct img_data *d = &c->m->tree[i];
 		if (d->tag != TREE_SECCOMP || d->pid != p->m->p.pid)
 			continue;
-		int r = restore_record(c, p, d);
+		int r = ip ? 0 : vdso_syscall_ip(c, p, &ip);
+		if (r == 0)
+			r = restore_record(c, p, ip, d);
 		if (r < 0)
 			return r;
 	}
