@@ -70,12 +70,6 @@ running() {
 	[ "${st%% *}" != Z ]
 }
 not_running() { ! running "$1"; }
-# tree_pids ROOT: ROOT and all its descendants, from /proc/PID/task/TID/children.
-tree_pids() {
-	local p c
-	echo "$1"
-	for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do tree_pids "$c"; done
-}
 # all_gone PID...: none of them exists any more, not even as a zombie (a restore needs the PIDs).
 all_gone() {
 	local p
@@ -86,11 +80,11 @@ has_ready() { grep -qx ready "$1" 2>/dev/null; }
 file_exists() { [ -e "$1" ]; }
 restore_settled() { [ -e "$1" ] || not_running "$2"; } # ready file, or ferry restore gave up
 
-# kill_tree CASEPID [PID...]: SIGKILL the given PIDs, every process in CASEPID's session (the case
+# tree_members CASEPID [PID...]: the given PIDs, every process in CASEPID's session (the case
 # runs as a session leader; its orphans may have been re-parented to the reaper), and all their
-# descendants (found through /proc/*/stat ppids).
-kill_tree() {
-	local todo=("$@") all=() p s pid ppid sid
+# descendants (found through /proc/*/stat ppids), one per line.
+tree_members() {
+	local todo=("$@") p s pid ppid sid
 	declare -A kids=()
 	for s in /proc/[0-9]*/stat; do
 		read -r s <"$s" 2>/dev/null || continue
@@ -104,10 +98,15 @@ kill_tree() {
 		p=${todo[0]}
 		todo=("${todo[@]:1}")
 		[ -n "$p" ] || continue
-		all+=("$p")
+		echo "$p"
 		for s in ${kids[$p]:-}; do todo+=("$s"); done
 	done
-	for p in "${all[@]}"; do kill -KILL "$p" 2>/dev/null; done
+}
+
+# kill_tree CASEPID [PID...]: SIGKILL everything tree_members lists.
+kill_tree() {
+	local p
+	for p in $(tree_members "$@"); do kill -KILL "$p" 2>/dev/null; done
 }
 
 desc_get() { # desc_get NAME KEY: value of "KEY:" in NAME.desc (empty if none)
@@ -155,7 +154,7 @@ run_one() {
 
 	for ((c = 1; c <= ncyc; c++)); do
 		step="cycle $c: ferry dump"
-		dumped=$(tree_pids "$pid")
+		dumped=$(tree_members "$pid")
 		timeout -k 5 30 "$FERRY" dump --pid "$pid" --dir "$tmp/img$c" >"$tmp/dump$c.out" 2>"$tmp/dump$c.err"
 		rc=$?
 		if [ "$expect" = refuse ]; then
