@@ -187,3 +187,37 @@ tree_intact() {
 	done
 	((n > 0))
 }
+
+# ---- after a dump that had to fail ($rc, $tmp/dump.err, $before = tree_snapshot taken first) ----
+no_image() { [ ! -e "$1/image.ferry" ] && [ ! -e "$1/.image.ferry.partial" ]; }
+
+# after_failed_dump SID WANT_RC PATTERN DIR: the checks every failed dump must pass; prints why not
+after_failed_dump() {
+	local sid=$1 want=$2 pat=$3 dir=$4
+	if [ "$rc" -ne "$want" ]; then
+		echo "ferry dump exited $rc, want $want"
+	elif ! grep -Eq "$pat" "$tmp/dump.err"; then
+		echo "stderr does not match /$pat/: $(head -c 300 "$tmp/dump.err")"
+	elif [ -n "$dir" ] && ! no_image "$dir"; then
+		echo "an image was left in $dir"
+	elif ! wait_until 5 tree_intact "$sid"; then
+		echo "the tree is not intact (stopped, traced or gone)"
+	elif [ "$(tree_snapshot "$sid")" != "$before" ]; then
+		diff <(echo "$before") <(tree_snapshot "$sid") | head -10
+		echo "the tree's mappings, fds or signal state changed"
+	fi
+}
+
+# finish_case: SIGTERM the case, which checks every detail itself; PASS and status 0 expected,
+# else why says what went wrong. (Not in $(...): wait works only in the case's parent shell.)
+finish_case() {
+	kill -TERM "$case_pid"
+	wait "$case_pid"
+	local st=$?
+	if [ "$st" -ne 0 ] || [ "$(tail -n 1 "$tmp/case.log")" != PASS ]; then
+		why="the case's own check failed after the dump (status $st): $(tail -n 1 "$tmp/case.log")"
+	fi
+}
+
+# report WHY...: t_ok when WHY is empty
+report() { if [ -z "$*" ]; then t_ok; else t_fail "$*"; fi; }
