@@ -80,31 +80,16 @@ static int run(int argc, char **argv, const char *cmd, const char *usage)
 		json_object_object_add(q, "compress", json_object_new_string(comp));
 	char what[96];
 	snprintf(what, sizeof(what), "%s of pid %ld to %s", cmd, pid, to);
-	int x = control_call(what, q, &r);
-	json_object_put(q);
-	if (x != EXIT_OK)
+	int x = control_exchange(what, q, json, &r);
+	if (x != EXIT_OK || !r)
 		return x;
-	json_object *f;
-	if (json) {
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
-	} else if (dry) {
+	if (dry)
 		printf("%s would accept pid %ld\n", to, pid);
-	} else {
-		double frozen = json_object_object_get_ex(r, "frozen_ms", &f)
-					? json_object_get_double(f)
-					: 0;
-		double total = json_object_object_get_ex(r, "total_ms", &f)
-				       ? json_object_get_double(f)
-				       : 0;
-		int64_t bytes = json_object_object_get_ex(r, "image_bytes", &f)
-					? json_object_get_int64(f)
-					: 0;
-		const char *id =
-			json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f) : "?";
+	else
 		printf("pid %ld %s to %s (id %s): %.1f MiB, frozen %.1f ms, total %.1f ms\n", pid,
-		       !strcmp(cmd, "clone") ? "cloned" : "migrated", to, id, bytes / 1048576.0,
-		       frozen, total);
-	}
+		       !strcmp(cmd, "clone") ? "cloned" : "migrated", to, control_str(r, "id"),
+		       control_int(r, "image_bytes") / 1048576.0, control_double(r, "frozen_ms"),
+		       control_double(r, "total_ms"));
 	json_object_put(r);
 	return EXIT_OK;
 }

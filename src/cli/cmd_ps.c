@@ -14,18 +14,6 @@ static const char usage[] =
 	"List the managed processes of the cluster: ID (home:pid:start),\n"
 	"current NODE, HOME node, PID on its node, AGE, CPU seconds, RSS, COMMAND.\n";
 
-static const char *str(json_object *o, const char *k)
-{
-	json_object *f;
-	return json_object_object_get_ex(o, k, &f) ? json_object_get_string(f) : "?";
-}
-
-static int64_t num(json_object *o, const char *k)
-{
-	json_object *f;
-	return json_object_object_get_ex(o, k, &f) ? json_object_get_int64(f) : 0;
-}
-
 static void print_table(json_object *r)
 {
 	json_object *procs, *down, *f;
@@ -37,10 +25,10 @@ static void print_table(json_object *r)
 			double cpu = json_object_object_get_ex(p, "cpu", &f)
 					     ? json_object_get_double(f)
 					     : 0;
-			printf("%-28s %-8s %-8s %7lld %7llds %7.1fs %7.1fM  %s\n", str(p, "id"),
-			       str(p, "node"), str(p, "home"), (long long)num(p, "pid"),
-			       (long long)num(p, "age"), cpu, num(p, "rss") / 1048576.0,
-			       str(p, "cmd"));
+			printf("%-28s %-8s %-8s %7lld %7llds %7.1fs %7.1fM  %s\n",
+			       control_str(p, "id"), control_str(p, "node"), control_str(p, "home"),
+			       (long long)control_int(p, "pid"), (long long)control_int(p, "age"),
+			       cpu, control_int(p, "rss") / 1048576.0, control_str(p, "cmd"));
 		}
 	if (json_object_object_get_ex(r, "unreachable", &down))
 		for (size_t i = 0; i < json_object_array_length(down); i++)
@@ -56,15 +44,11 @@ int cmd_ps(int argc, char **argv)
 		      !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? stdout : stderr);
 		return !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") ? EXIT_OK : EXIT_USAGE;
 	}
-	json_object *q = control_request("ps"), *r;
-	int x = control_call("ps", q, &r);
-	json_object_put(q);
-	if (x != EXIT_OK)
+	json_object *r;
+	int x = control_exchange("ps", control_request("ps"), json, &r);
+	if (x != EXIT_OK || !r)
 		return x;
-	if (json)
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
-	else
-		print_table(r);
+	print_table(r);
 	json_object_put(r);
 	return EXIT_OK;
 }

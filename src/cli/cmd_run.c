@@ -103,7 +103,7 @@ int cmd_run(int argc, char **argv)
 		abs_path(o_err, err, sizeof(err), cwd);
 	else
 		fd_file(2, err, sizeof(err));
-	json_object *q = control_request("run"), *r, *f;
+	json_object *q = control_request("run"), *r;
 	if (on)
 		json_object_object_add(q, "on", json_object_new_string(on));
 	json_object_object_add(q, "argv", strv(argv + optind, argc - optind));
@@ -113,15 +113,10 @@ int cmd_run(int argc, char **argv)
 	json_object_object_add(q, "stderr", json_object_new_string(err));
 	json_object_object_add(q, "soft_stdout", json_object_new_boolean(!o_out));
 	json_object_object_add(q, "soft_stderr", json_object_new_boolean(!o_err));
-	int x = control_call("run", q, &r);
-	json_object_put(q);
-	if (x != EXIT_OK)
+	int x = control_exchange("run", q, json, &r);
+	if (x != EXIT_OK || !r)
 		return x;
-	if (json)
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
-	else
-		printf("%s\n",
-		       json_object_object_get_ex(r, "id", &f) ? json_object_get_string(f) : "?");
+	printf("%s\n", control_str(r, "id"));
 	json_object_put(r);
 	return EXIT_OK;
 }

@@ -20,27 +20,17 @@ int cmd_where(int argc, char **argv)
 		fputs(usage, help ? stdout : stderr);
 		return help ? EXIT_OK : EXIT_USAGE;
 	}
-	json_object *q = control_request("where"), *r, *f;
+	json_object *q = control_request("where"), *r;
 	json_object_object_add(q, "id", json_object_new_string(argv[1]));
-	int x = control_call("where", q, &r);
-	json_object_put(q);
-	if (x != EXIT_OK)
+	int x = control_exchange("where", q, json, &r);
+	if (x != EXIT_OK || !r)
 		return x;
-	if (json) {
-		puts(json_object_to_json_string_ext(r, JSON_C_TO_STRING_PLAIN));
-	} else {
-		const char *state =
-			json_object_object_get_ex(r, "state", &f) ? json_object_get_string(f) : "?";
-		const char *node =
-			json_object_object_get_ex(r, "node", &f) ? json_object_get_string(f) : "?";
-		if (!strcmp(state, "running"))
-			printf("%s\n", node);
-		else
-			printf("%s (%s on %s, status %d)\n", node, state, node,
-			       json_object_object_get_ex(r, "exit_status", &f)
-				       ? json_object_get_int(f)
-				       : 0);
-	}
+	const char *state = control_str(r, "state"), *node = control_str(r, "node");
+	if (!strcmp(state, "running"))
+		printf("%s\n", node);
+	else
+		printf("%s (%s on %s, status %d)\n", node, state, node,
+		       (int)control_int(r, "exit_status"));
 	json_object_put(r);
 	return EXIT_OK;
 }

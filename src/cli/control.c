@@ -73,3 +73,33 @@ int control_call(const char *what, json_object *req, json_object **reply)
 	*reply = o;
 	return EXIT_OK;
 }
+
+int control_exchange(const char *what, json_object *req, int json, json_object **reply)
+{
+	int x = control_call(what, req, reply);
+	json_object_put(req);
+	if (x == EXIT_OK && json) {
+		puts(json_object_to_json_string_ext(*reply, JSON_C_TO_STRING_PLAIN));
+		json_object_put(*reply);
+		*reply = NULL;
+	}
+	return x;
+}
+
+const char *control_str(json_object *o, const char *key)
+{
+	json_object *f;
+	return json_object_object_get_ex(o, key, &f) ? json_object_get_string(f) : "?";
+}
+
+int64_t control_int(json_object *o, const char *key)
+{
+	json_object *f;
+	return json_object_object_get_ex(o, key, &f) ? json_object_get_int64(f) : 0;
+}
+
+double control_double(json_object *o, const char *key)
+{
+	json_object *f;
+	return json_object_object_get_ex(o, key, &f) ? json_object_get_double(f) : 0;
+}
