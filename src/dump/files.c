@@ -30,26 +30,14 @@ static const char *mode_name(mode_t m)
 			     : "special file";
 }
 
-/* A socket's protocol ("TCP", "UDPv6", "UNIX", "NETLINK"...) is appended to its fdinfo text as
- * "sockproto: NAME", so the socket kinds can match on it (src/res/sock*.c). */
-static int note_sock_proto(struct fd_desc *d, pid_t pid, int fd)
+/* A socket's protocol ("TCP", "UDPv6", "UNIX", "NETLINK"...), which the socket kinds match on. */
+static void note_sock_proto(struct fd_desc *d, const char *fd_path)
 {
-	char path[96], proto[32];
 	if (!S_ISSOCK(d->st.st_mode))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/fd/%d", pid, fd);
-	ssize_t n = getxattr(path, "system.sockprotoname", proto, sizeof(proto) - 1);
-	if (n <= 0)
-		return 0;
-	proto[n] = 0;
-	size_t len = strlen(d->fdinfo);
-	char *ni = realloc(d->fdinfo, len + n + 16);
-	if (!ni)
-		return -ENOMEM;
-	d->fdinfo = ni;
-	snprintf(ni + len, n + 16, "%ssockproto:\t%s\n", len && ni[len - 1] != '\n' ? "\n" : "",
-		 proto);
-	return 0;
+		return;
+	ssize_t n =
+		getxattr(fd_path, "system.sockprotoname", d->sock_proto, sizeof(d->sock_proto) - 1);
+	d->sock_proto[n > 0 ? n : 0] = 0;
 }
 
 static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *d)
@@ -66,8 +54,7 @@ static int read_fd_facts(struct dump_ctx *c, pid_t pid, int fd, struct fd_desc *
 		r = proc_fdinfo_parse(d->fdinfo, &d->pos, &d->flags);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot read fdinfo", pid, fd);
-	if ((r = note_sock_proto(d, pid, fd)) < 0)
-		return r;
+	note_sock_proto(d, path);
 	d->path = strdup(target);
 	return d->path ? 0 : -ENOMEM;
 }
@@ -88,11 +75,10 @@ static int describe_fd(struct dump_ctx *c, struct dproc *p, int fd, struct fd_de
 				       "pid %d fd %d: %s: open files that were deleted are not "
 				       "supported yet",
 				       p->pid, fd, d->path);
-		const char *proto = strstr(d->fdinfo, "sockproto:\t");
-		if (proto)
+		if (d->sock_proto[0])
 			return err_set(c->e, -EOPNOTSUPP,
-				       "pid %d fd %d: %s (%.*s socket) is not supported", p->pid,
-				       fd, d->path, (int)strcspn(proto + 11, "\n"), proto + 11);
+				       "pid %d fd %d: %s (%s socket) is not supported", p->pid, fd,
+				       d->path, d->sock_proto);
 		return err_set(c->e, -EOPNOTSUPP, "pid %d fd %d: %s (%s) is not supported yet",
 			       p->pid, fd, d->path, mode_name(d->st.st_mode));
 	}

@@ -23,6 +23,7 @@ struct fd_desc {
 	struct stat st;
 	char *path;   /* readlink of /proc/PID/fd/FD, malloc'd */
 	char *fdinfo; /* text of /proc/PID/fdinfo/FD, malloc'd */
+	char sock_proto[32]; /* sockets: "TCP", "UDPv6", "UNIX", "NETLINK"... ("" otherwise) */
 	uint64_t pos;
 	uint32_t flags;
 	int kind; /* enum img_file_kind */

@@ -66,8 +66,6 @@ int all_zero_addr(const uint8_t a[16]);
 const char *sock_inet_str(int family, const struct sock_inet_addr *a, char *buf, size_t len);
 /* 1 if pid lives in ferry's network namespace, 0 if not, -errno. */
 int sock_same_netns(pid_t pid);
-/* The protocol name files.c noted in a socket's fdinfo ("TCP", "UNIX"...), "" if none. */
-const char *sock_proto(const char *fdinfo, char *buf, size_t len);
 
 /* ---- TCP ---- */
 enum tcp_rec_state { TCP_REC_CLOSED = 1, TCP_REC_LISTEN, TCP_REC_ESTABLISHED };

@@ -75,19 +75,3 @@ int sock_same_netns(pid_t pid)
 	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
 }
 
-const char *sock_proto(const char *fdinfo, char *buf, size_t len)
-{
-	const char *p = fdinfo ? strstr(fdinfo, "\nsockproto:") : NULL;
-	buf[0] = 0;
-	if (!p || len < 2)
-		return buf;
-	p += strlen("\nsockproto:");
-	while (*p == ' ' || *p == '\t')
-		p++;
-	size_t n = strcspn(p, "\n");
-	if (n >= len)
-		n = len - 1;
-	memcpy(buf, p, n);
-	buf[n] = 0;
-	return buf;
-}

@@ -50,9 +50,7 @@ static const char *state_name(int st)
 
 static int is_tcp(const struct fd_desc *d)
 {
-	char p[16];
-	sock_proto(d->fdinfo, p, sizeof(p));
-	return !strcmp(p, "TCP") || !strcmp(p, "TCPv6");
+	return !strcmp(d->sock_proto, "TCP") || !strcmp(d->sock_proto, "TCPv6");
 }
 
 static int tcp_match(const struct fd_desc *d)

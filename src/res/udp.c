@@ -22,9 +22,7 @@
 
 static int udp_match(const struct fd_desc *d)
 {
-	char p[16];
-	sock_proto(d->fdinfo, p, sizeof(p));
-	return S_ISSOCK(d->st.st_mode) && (!strcmp(p, "UDP") || !strcmp(p, "UDPv6"));
+	return !strcmp(d->sock_proto, "UDP") || !strcmp(d->sock_proto, "UDPv6");
 }
 
 static int read_rec(int fd, struct udp_rec *u)

@@ -116,9 +116,8 @@ void unix_dump_end(void)
 
 static int unix_match(const struct fd_desc *d)
 {
-	char p[16];
 	/* "UNIX", or "UNIX-STREAM"/"UNIX-DGRAM"... on newer kernels */
-	return S_ISSOCK(d->st.st_mode) && !strncmp(sock_proto(d->fdinfo, p, sizeof(p)), "UNIX", 4);
+	return !strncmp(d->sock_proto, "UNIX", 4);
 }
 
 static int refuse_outside(struct dump_ctx *c, struct dproc *p, struct fd_desc *d, uint64_t peer,

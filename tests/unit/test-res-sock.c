@@ -197,17 +197,6 @@ static void options(void **state)
 	assert_int_equal(sock_opts_validate(o, sizeof(o), SOF_TCP, &e), -EBADMSG);
 }
 
-static void proto_note(void **state)
-{
-	char b[16];
-	(void)state;
-	assert_string_equal(sock_proto("pos:\t0\nflags:\t02\nsockproto:\tTCPv6\n", b, sizeof(b)),
-			    "TCPv6");
-	assert_string_equal(sock_proto("pos:\t0\n", b, sizeof(b)), "");
-	assert_string_equal(sock_proto(NULL, b, sizeof(b)), "");
-	assert_string_equal(sock_proto("x\nsockproto:\tUNIX-STREAMXXXXXXXXXXXX", b, 8), "UNIX-ST");
-}
-
 /* Whole file models through the kinds' validate(): queues must match the record. */
 static void tcp_model(void **state)
 {
@@ -285,8 +274,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tcp_record),  cmocka_unit_test(udp_record),
 		cmocka_unit_test(unix_record), cmocka_unit_test(unix_queue),
-		cmocka_unit_test(options),     cmocka_unit_test(proto_note),
-		cmocka_unit_test(tcp_model),   cmocka_unit_test(unix_model),
+		cmocka_unit_test(options),     cmocka_unit_test(tcp_model),
+		cmocka_unit_test(unix_model),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
