@@ -116,11 +116,12 @@ static void test_signal_hook(const struct dproc *p)
 static int dump_all(struct dump_ctx *c)
 {
 	int r;
+	/* Tree-wide refusals first (namespaces, seccomp): no per-fd check needs repeating them. */
+	if ((r = res_dump_tree_check(c)) < 0)
+		return r;
 	for (size_t i = 0; i < c->nprocs; i++)
 		if ((r = prepare_proc(c, &c->procs[i])) < 0)
 			return r;
-	if ((r = res_dump_tree_check(c)) < 0)
-		return r;
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (!c->procs[i].zombie && (r = map_scratch(c, &c->procs[i])) < 0)
 			return r;

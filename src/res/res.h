@@ -7,7 +7,7 @@
  * Order of calls, dump side: for every fd of every process, match() picks the kind, then
  * check() refuses what the kind cannot handle (before anything in the tree is touched). Once
  * per open file description, dump() writes the kind's REC_FILE_DATA records right after the
- * REC_FILE. Tree kinds: check() after every fd was checked, dump() after every process.
+ * REC_FILE. Tree kinds: check() before any fd is looked at, dump() after every process.
  *
  * Restore side: validate() for every file and tree record before anything is created; open()
  * in the restorer before the seeds fork (the result lands in the shared file table); in each

@@ -57,15 +57,13 @@ struct sock_inet_addr {
 	uint32_t scope_id; /* IPv6 link-local scope */
 };
 
-/* sockinet.c: conversions, and whether a process shares ferry's network namespace. */
+/* sockinet.c: address conversions. */
 struct sockaddr_storage;
 int sock_inet_from(const struct sockaddr_storage *ss, struct sock_inet_addr *ret);
 socklen_t sock_inet_to(int family, const struct sock_inet_addr *a, struct sockaddr_storage *ret);
 int all_zero_addr(const uint8_t a[16]);
 /* "1.2.3.4:80" / "[::1]:80" into buf. */
 const char *sock_inet_str(int family, const struct sock_inet_addr *a, char *buf, size_t len);
-/* 1 if pid lives in ferry's network namespace, 0 if not, -errno. */
-int sock_same_netns(pid_t pid);
 
 /* ---- TCP ---- */
 enum tcp_rec_state { TCP_REC_CLOSED = 1, TCP_REC_LISTEN, TCP_REC_ESTABLISHED };

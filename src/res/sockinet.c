@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 
 #include "res/sock.h"
 
@@ -64,14 +63,3 @@ int all_zero_addr(const uint8_t a[16])
 			return 0;
 	return 1;
 }
-
-int sock_same_netns(pid_t pid)
-{
-	char path[64];
-	struct stat a, b;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", pid);
-	if (stat(path, &a) < 0 || stat("/proc/self/ns/net", &b) < 0)
-		return neg_errno();
-	return a.st_ino == b.st_ino && a.st_dev == b.st_dev;
-}
-

@@ -13,7 +13,7 @@
  * off, the never-sent bytes are queued normally and the lock is released: from then on the
  * kernel runs the connection while the processes are rebuilt, as if the application were slow.
  * Refused: other states (SYN_SENT, FIN_WAIT*, CLOSE_WAIT...), a listener with connections not
- * yet accepted, another network namespace. */
+ * yet accepted. A process in another network namespace is refused for the whole tree (ns.c). */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -76,11 +76,6 @@ static int tcp_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 	struct tcp_info ti;
 	socklen_t len = sizeof(ti);
 	struct netlock_flow fl = {0};
-	int r = sock_same_netns(p->pid);
-	if (r <= 0)
-		return err_set(c->e, r < 0 ? r : -EOPNOTSUPP,
-			       "pid %d fd %d: TCP socket in another network namespace than ferry's",
-			       p->pid, d->fd);
 	int fd = res_getfd(p->pid, d->fd, c->e);
 	if (fd < 0)
 		return fd;

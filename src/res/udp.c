@@ -67,15 +67,10 @@ static uint32_t count_queued(int fd)
 static int udp_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 {
 	struct udp_rec u;
-	int r = sock_same_netns(p->pid);
-	if (r <= 0)
-		return err_set(c->e, r < 0 ? r : -EOPNOTSUPP,
-			       "pid %d fd %d: UDP socket in another network namespace than ferry's",
-			       p->pid, d->fd);
 	int fd = res_getfd(p->pid, d->fd, c->e);
 	if (fd < 0)
 		return fd;
-	r = read_rec(fd, &u);
+	int r = read_rec(fd, &u);
 	close(fd);
 	if (r < 0)
 		return err_set(c->e, r, "pid %d fd %d: cannot inspect the UDP socket: %s", p->pid,
