@@ -25,6 +25,18 @@ start_nobody_case() {
 	wait_until 10 has_line "$tmp/case.log" ready
 }
 
+# restore_refused PATTERN: the restore (status $rc, $tmp/restore.err) was refused with status 1 and
+# a message matching PATTERN, and created no process with the dumped pid $case_pid.
+restore_refused() {
+	if [ "$rc" -ne 1 ] || ! grep -q -- "$1" "$tmp/restore.err"; then
+		t_fail "status $rc: $(cat "$tmp/restore.err")"
+	elif [ -e /proc/"$case_pid" ]; then
+		t_fail "pid $case_pid exists after the refused restore"
+	else
+		t_ok
+	fi
+}
+
 status_field() { awk -v k="$2:" '$1 == k { $1 = ""; print substr($0, 2) }' /proc/"$1"/status 2>/dev/null; }
 
 for name in thread_fpu sig_pending_rt thread_tids mem_heap tree_zombie tree_pid_self; do
@@ -66,13 +78,7 @@ if start_nobody_case thread_fpu && "${NOBODY[@]}" "$FERRY" dump --pid "$case_pid
 	wait "$case_pid" 2>/dev/null # killed by the dump
 	"${NOBODY[@]}" "$FERRY" restore --dir "$tmp/img" >/dev/null 2>"$tmp/restore.err"
 	rc=$?
-	if [ "$rc" -ne 1 ] || ! grep -q "needs root or the CAP_CHECKPOINT_RESTORE capability" "$tmp/restore.err"; then
-		t_fail "status $rc: $(cat "$tmp/restore.err")"
-	elif [ -e /proc/"$case_pid" ]; then
-		t_fail "pid $case_pid exists after the refused restore"
-	else
-		t_ok
-	fi
+	restore_refused "needs root or the CAP_CHECKPOINT_RESTORE capability"
 else
 	t_fail "case start or dump failed"
 fi
@@ -96,13 +102,7 @@ if start_case thread_fpu "$tmp/case.log" && "$FERRY" dump --pid "$case_pid" --di
 	chmod -R a+rX "$tmp/img" "$tmp"
 	"${NOBODY[@]}" "${WITH_CR[@]}" "$FERRY" restore --dir "$tmp/img" >/dev/null 2>"$tmp/restore.err"
 	rc=$?
-	if [ "$rc" -ne 1 ] || ! grep -q "pid $case_pid ran as uid 0.*only root may restore" "$tmp/restore.err"; then
-		t_fail "status $rc: $(cat "$tmp/restore.err")"
-	elif [ -e /proc/"$case_pid" ]; then
-		t_fail "pid $case_pid exists after the refused restore"
-	else
-		t_ok
-	fi
+	restore_refused "pid $case_pid ran as uid 0.*only root may restore"
 else
 	t_fail "case start or dump failed"
 fi
