@@ -3,6 +3,7 @@
 #include "common/fdio.h"
 
 #include <errno.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 ssize_t fd_read_full(int fd, void *buf, size_t len)
@@ -24,8 +25,13 @@ ssize_t fd_read_full(int fd, void *buf, size_t len)
 int fd_write_all(int fd, const void *buf, size_t len)
 {
 	const char *p = buf;
+	int sock = 1; /* send() until the fd turns out not to be a socket */
 	while (len > 0) {
-		ssize_t n = write(fd, p, len);
+		ssize_t n = sock ? send(fd, p, len, MSG_NOSIGNAL) : write(fd, p, len);
+		if (n < 0 && errno == ENOTSOCK && sock) {
+			sock = 0;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

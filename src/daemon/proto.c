@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Strict parsers and builders for ferryd's JSON messages, and the control-socket framing.
  * Everything coming from a peer or a client goes through here before any use. */
+#include "common/fdio.h"
 #include "daemon/proto.h"
 
 #include <arpa/inet.h>
@@ -409,30 +410,13 @@ void ctl_req_free(struct ctl_req *r)
 	run_req_free(&r->run);
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
-		if (n < 0 && errno == ENOTSOCK)
-			n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? neg_errno() : -EIO;
-		p += n;
-		len -= n;
-	}
-	return 0;
-}
-
 int frame_write(int fd, json_object *o)
 {
 	size_t len;
 	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &len);
 	uint32_t be = htonl((uint32_t)len);
-	int r = write_all(fd, &be, 4);
-	return r < 0 ? r : write_all(fd, s, len);
+	int r = fd_write_all(fd, &be, 4);
+	return r < 0 ? r : fd_write_all(fd, s, len);
 }
 
 static int read_all(int fd, void *buf, size_t len, int timeout_ms)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Unit tests for src/common/fdio.c: whole reads stop only at EOF, whole writes survive short
- * writes (a pipe smaller than the data, drained by a reader thread) and report a closed peer. */
+ * writes (a pipe smaller than the data, drained by a reader thread) and report a closed peer,
+ * a socket's without SIGPIPE. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "common/fdio.h"
@@ -42,6 +44,16 @@ static void test_big_round_trip(void **state)
 	close(p[0]);
 }
 
+/* Runs before SIGPIPE is ignored: a closed socket peer must not kill us. */
+static void test_socket_peer_gone(void **state)
+{
+	int sv[2];
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	close(sv[1]);
+	assert_int_equal(fd_write_all(sv[0], "abc", 3), -EPIPE);
+	close(sv[0]);
+}
+
 static void test_errors(void **state)
 {
 	int p[2];
@@ -58,6 +70,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_big_round_trip),
+		cmocka_unit_test(test_socket_peer_gone),
 		cmocka_unit_test(test_errors),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
