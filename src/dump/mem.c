@@ -14,6 +14,7 @@
 
 #include "common/remote.h"
 #include "dump/internal.h"
+#include "res/ipc.h"
 
 #define PM_PRESENT (1ULL << 63)
 #define PM_SWAPPED (1ULL << 62)
@@ -40,11 +41,12 @@ static int vma_kind(struct dump_ctx *c, struct dproc *p, const struct proc_vma *
 		return err_set(c->e, -EOPNOTSUPP,
 			       "pid %d mapping %#lx-%#lx (%s): device memory cannot be dumped",
 			       p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
+	if (v->shared && !strncmp(v->path, "/SYSV", 5))
+		return sysv_shm_check_vma(c, p, v); /* 0: saved by res/sysvshm.c, not here */
 	if (v->shared) {
 		if (!strcmp(v->path, "/dev/zero (deleted)") || !strncmp(v->path, "/memfd:", 7))
 			return VMA_SHM;
-		if (v->path[0] == '/' && !ends_with(v->path, " (deleted)") &&
-		    strncmp(v->path, "/SYSV", 5))
+		if (v->path[0] == '/' && !ends_with(v->path, " (deleted)"))
 			return VMA_FILE_SHARED;
 		return err_set(c->e, -EOPNOTSUPP,
 			       "pid %d mapping %#lx-%#lx (%s): this kind of shared mapping is not "

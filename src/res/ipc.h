@@ -23,6 +23,32 @@ struct sysv_msg {
 #define SYSV_MAX_MSG   32768 /* bytes of one message: it must fit the restore's scratch area */
 #define SYSV_MAX_COUNT 65536 /* messages per queue, semaphores per set */
 
+/* TREE_SYSV_SHM: one segment, then nattach attachments, then size bytes of contents. */
+struct sysv_shm_seg {
+	int32_t id;
+	int32_t key;
+	uint32_t mode; /* permission bits */
+	uint32_t uid, gid, cuid, cgid;
+	uint32_t flags; /* SYSV_SHM_* */
+	uint64_t size;	/* bytes, as given to shmget */
+	uint32_t nattach;
+	uint32_t pad;
+};
+struct sysv_shm_att {
+	uint32_t pid;
+	uint32_t prot; /* PROT_READ|PROT_WRITE|PROT_EXEC of the mapping */
+	uint64_t addr; /* page-aligned; the whole segment is mapped there */
+};
+#define SYSV_SHM_LOCKED	  0x1 /* SHM_LOCK */
+#define SYSV_SHM_DEST	  0x2 /* marked for removal (IPC_RMID while attached) */
+#define SYSV_SHM_MAX_SIZE (60UL << 20) /* contents travel in one REC_TREE_DATA (64 MiB) */
+#define SYSV_SHM_MAX_ATT  4096
+struct dump_ctx;
+struct dproc;
+struct proc_vma;
+/* sysvshm.c, for mem.c: 0 for an attachment res/sysvshm.c saves, or a refusal. */
+int sysv_shm_check_vma(struct dump_ctx *c, struct dproc *p, const struct proc_vma *v);
+
 /* FILE_MQUEUE, REC_FILE_DATA tag MQ_TAG_STATE: the queue, then its messages in order. */
 #define MQ_TAG_STATE 1
 struct mq_state {
