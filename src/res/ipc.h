@@ -39,8 +39,8 @@ struct sysv_shm_att {
 	uint32_t prot; /* PROT_READ|PROT_WRITE|PROT_EXEC of the mapping */
 	uint64_t addr; /* page-aligned; the whole segment is mapped there */
 };
-#define SYSV_SHM_LOCKED	  0x1 /* SHM_LOCK */
-#define SYSV_SHM_DEST	  0x2 /* marked for removal (IPC_RMID while attached) */
+#define SYSV_SHM_LOCKED	  0x1	       /* SHM_LOCK */
+#define SYSV_SHM_DEST	  0x2	       /* marked for removal (IPC_RMID while attached) */
 #define SYSV_SHM_MAX_SIZE (60UL << 20) /* contents travel in one REC_TREE_DATA (64 MiB) */
 #define SYSV_SHM_MAX_ATT  4096
 struct dump_ctx;

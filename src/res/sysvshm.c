@@ -106,7 +106,8 @@ static int read_contents(struct dump_ctx *c, int id, size_t size, uint8_t **buf)
 	void *m = shmat(id, NULL, SHM_RDONLY);
 	if (m == (void *)-1)
 		return err_set(c->e, neg_errno(),
-			       "SysV shared memory segment %d: cannot attach it to read it: %m", id);
+			       "SysV shared memory segment %d: cannot attach it to read it: %m",
+			       id);
 	*buf = malloc(size ? size : 1);
 	if (*buf)
 		memcpy(*buf, m, size);
@@ -213,8 +214,8 @@ static int shm_validate(const struct img_model *m, const struct img_data *d, str
 	if (d->len < sizeof(s))
 		return bad(e, NULL, "record too short");
 	memcpy(&s, d->data, sizeof(s));
-	if (s.id < 0 || s.mode > 0777 || (s.flags & ~(SYSV_SHM_LOCKED | SYSV_SHM_DEST)) ||
-	    s.pad || !s.size || s.size > SYSV_SHM_MAX_SIZE || s.nattach > SYSV_SHM_MAX_ATT)
+	if (s.id < 0 || s.mode > 0777 || (s.flags & ~(SYSV_SHM_LOCKED | SYSV_SHM_DEST)) || s.pad ||
+	    !s.size || s.size > SYSV_SHM_MAX_SIZE || s.nattach > SYSV_SHM_MAX_ATT)
 		return bad(e, &s, "id, mode, flags, size or attachment count invalid");
 	if ((s.flags & SYSV_SHM_DEST) && !s.nattach)
 		return bad(e, &s, "marked for removal but not attached");
@@ -395,8 +396,9 @@ static int shm_last(struct restore_ctx *c, struct rproc *p)
 			if (r == 0 && !ip)
 				r = -ENOENT;
 			if (r < 0)
-				return err_set(c->e, r, "pid %u: no vDSO syscall to attach SysV "
-							"shared memory through",
+				return err_set(c->e, r,
+					       "pid %u: no vDSO syscall to attach SysV "
+					       "shared memory through",
 					       a.pid);
 			if ((r = attach(c, p, ip, &s, &a)) < 0)
 				return r;
