@@ -43,6 +43,7 @@ static const struct res_file_ops *const file_kinds[] = {
 	&res_reg,
 	&res_unlinked,	/* deleted-but-open regular files */
 	&res_dir,
+	&res_pty,	/* before res_chr: pty pairs that are not the shell-job tty */
 	&res_chr,
 	&res_pipe,
 	&res_fifo,
@@ -55,7 +56,6 @@ static const struct res_file_ops *const file_kinds[] = {
 	&res_unix,
 	&res_tcp,
 	&res_udp,
-	&res_pty,
 };
 /* clang-format on */
 
