@@ -124,8 +124,11 @@ static int dump_seg(struct dump_ctx *c, int id)
 	_cleanup_free_ struct sysv_shm_att *att = NULL;
 	size_t natt = 0;
 	int r = collect_atts(c, id, &att, &natt);
+	if (r == -E2BIG)
+		return err_set(c->e, r, "SysV shared memory segment %d: more than %d attachments",
+			       id, SYSV_SHM_MAX_ATT);
 	if (r < 0)
-		return err_set(c->e, r, "SysV shared memory segment %d: too many attachments", id);
+		return r;
 	if (!natt && (!in_tree(c, ds.shm_cpid) && !in_tree(c, ds.shm_lpid)))
 		return 0;
 	if (ds.shm_segsz > SYSV_SHM_MAX_SIZE)
