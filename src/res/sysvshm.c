@@ -12,12 +12,15 @@
  * filled through ferry's own attachment and SHM_LOCKed if it was; an id held by another
  * segment is refused. Each attachment is re-made by a shmat injected in its process as one of
  * the last syscalls (after the scratch area is gone, so the address is free), making a real
- * SysV attachment (shm_nattch counts it). A segment marked for removal (IPC_RMID while
- * attached) is marked again once every process is rebuilt. Not kept: shm_cuid/cgid of a
+ * SysV attachment (shm_nattch counts it); an unattached segment is attached and detached once
+ * by the process that used it, so it is its last user again (shm_lpid) for the next dump. A
+ * segment marked for removal (IPC_RMID while attached) is marked again once every process is
+ * rebuilt. Not kept: shm_cuid/cgid of a
  * recreated segment (ferry becomes the creator), times, shm_cpid/lpid.
  *
- * Record (REC_TREE_DATA TREE_SYSV_SHM, pid = the first attaching process, else 0): struct
- * sysv_shm_seg + nattach times struct sysv_shm_att + size bytes of contents. */
+ * Record (REC_TREE_DATA TREE_SYSV_SHM, pid = the first attaching process, else the creator or last
+ * user in the tree): struct sysv_shm_seg + nattach times struct sysv_shm_att + size bytes of
+ * contents. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,7 +156,8 @@ static int dump_seg(struct dump_ctx *c, int id)
 	if ((r = read_contents(c, id, s.size, &body)) < 0)
 		return r;
 	size_t alen = natt * sizeof(*att);
-	struct img_tree_data d = {.tag = TREE_SYSV_SHM, .pid = natt ? att[0].pid : 0};
+	pid_t user = in_tree(c, ds.shm_lpid) ? ds.shm_lpid : ds.shm_cpid;
+	struct img_tree_data d = {.tag = TREE_SYSV_SHM, .pid = natt ? att[0].pid : (uint32_t)user};
 	_cleanup_free_ uint8_t *head = malloc(sizeof(d) + sizeof(s) + alen);
 	if (!head)
 		return -ENOMEM;
@@ -224,8 +228,8 @@ static int shm_validate(const struct img_model *m, const struct img_data *d, str
 		return bad(e, &s, "marked for removal but not attached");
 	if (d->len != sizeof(s) + (uint64_t)s.nattach * sizeof(struct sysv_shm_att) + s.size)
 		return bad(e, &s, "record size does not match its attachments and size");
-	if (s.nattach && d->pid == 0)
-		return bad(e, &s, "attached but the record names no process");
+	if (d->pid == 0)
+		return bad(e, &s, "the record names no process");
 	for (uint32_t i = 0; i < s.nattach; i++) {
 		struct sysv_shm_att a;
 		memcpy(&a, d->data + sizeof(s) + i * sizeof(a), sizeof(a));
@@ -377,33 +381,62 @@ static int attach(struct restore_ctx *c, struct rproc *p, uint64_t ip, const str
 	return 0;
 }
 
+/* An unattached segment: attach and detach it once from p, so that the kernel names p as its
+ * last user again (shm_lpid) and the next dump finds it. */
+static int touch(struct restore_ctx *c, struct rproc *p, uint64_t ip, const struct sysv_shm_seg *s)
+{
+	pid_t pid = p->m->p.pid;
+	uint64_t a[6] = {(uint64_t)s->id, 0, SHM_RDONLY, 0, 0, 0};
+	int64_t v = 0;
+	int r = remote_syscall(pid, ip, SYS_shmat, a, &v);
+	if (r == 0 && v < 0 && v > -4096)
+		r = (int)v;
+	if (r == 0) {
+		uint64_t d[6] = {(uint64_t)v, 0, 0, 0, 0, 0};
+		r = remote_syscall(pid, ip, SYS_shmdt, d, &v);
+		if (r == 0 && v < 0)
+			r = (int)v;
+	}
+	if (r < 0)
+		return err_set(c->e, r, "pid %d: cannot attach SysV shared memory segment %d: %s",
+			       pid, s->id, strerror(-r));
+	return 0;
+}
+
+static int vdso_ip(struct restore_ctx *c, struct rproc *p, uint64_t *ip)
+{
+	int r = 0;
+	for (size_t j = 0; !*ip && r == 0 && j < p->m->nvmas; j++)
+		if (p->m->vmas[j].v.kind == VMA_VDSO)
+			r = remote_find_syscall_insn(p->m->p.pid, p->m->vmas[j].v.start,
+						     p->m->vmas[j].v.end, ip);
+	if (r == 0 && !*ip)
+		r = -ENOENT;
+	return r < 0 ? err_set(c->e, r,
+			       "pid %u: no vDSO syscall to attach SysV shared memory through",
+			       p->m->p.pid)
+		     : 0;
+}
+
+/* Every attachment of p, and a touch of each unattached segment p used last. */
 static int shm_last(struct restore_ctx *c, struct rproc *p)
 {
 	uint64_t ip = 0;
 	for (size_t i = 0; i < c->m->ntree; i++) {
 		const struct img_data *d = &c->m->tree[i];
 		struct sysv_shm_seg s;
+		int r = 0;
 		if (d->tag != TREE_SYSV_SHM)
 			continue;
 		memcpy(&s, d->data, sizeof(s));
+		if (!s.nattach && d->pid == p->m->p.pid &&
+		    ((r = vdso_ip(c, p, &ip)) < 0 || (r = touch(c, p, ip, &s)) < 0))
+			return r;
 		for (uint32_t k = 0; k < s.nattach; k++) {
 			struct sysv_shm_att a;
 			memcpy(&a, d->data + sizeof(s) + k * sizeof(a), sizeof(a));
-			if (a.pid != p->m->p.pid)
-				continue;
-			int r = 0;
-			for (size_t j = 0; !ip && r == 0 && j < p->m->nvmas; j++)
-				if (p->m->vmas[j].v.kind == VMA_VDSO)
-					r = remote_find_syscall_insn(a.pid, p->m->vmas[j].v.start,
-								     p->m->vmas[j].v.end, &ip);
-			if (r == 0 && !ip)
-				r = -ENOENT;
-			if (r < 0)
-				return err_set(c->e, r,
-					       "pid %u: no vDSO syscall to attach SysV "
-					       "shared memory through",
-					       a.pid);
-			if ((r = attach(c, p, ip, &s, &a)) < 0)
+			if (a.pid == p->m->p.pid &&
+			    ((r = vdso_ip(c, p, &ip)) < 0 || (r = attach(c, p, ip, &s, &a)) < 0))
 				return r;
 		}
 	}
