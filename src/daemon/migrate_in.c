@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "daemon/daemon.h"
@@ -83,66 +84,95 @@ static const char *check_request(struct ferryd *d, const struct mig_req *m, char
 	return NULL;
 }
 
-/* Receive PM_DATA until PM_DATA_END into a memfd; returns its size or -errno. */
-static ssize_t receive_image(struct in_ctx *x, int memfd, struct ferry_err *e)
+/* Room for the image: the memfd sized to the limit (sparse, nothing allocated until written),
+ * mapped shared so messages land straight in it; a little slack past the limit lets a
+ * control message (PM_DATA_END, PM_ABORT) that arrives when the image is full be read. */
+#define RECV_SLACK (64u << 10)
+
+static uint64_t image_limit(struct in_ctx *x)
 {
-	uint64_t limit = host_mem_available(), total = 0, nchunks = 0;
+	uint64_t limit = host_mem_available();
 	if (x->d->cfg.max_image_bytes && x->d->cfg.max_image_bytes < limit)
 		limit = x->d->cfg.max_image_bytes;
 	if (fault_at("dst-oom"))
 		limit = 1 << 20; /* as if the node's memory ran out during the transfer */
-	char *raw = malloc(PROTO_DATA_CHUNK);
-	if (!raw)
+	return limit;
+}
+
+/* One PM_DATA payload (in place at img + total, or compressed in zbuf): 0, or -errno. */
+static int take_chunk(struct in_ctx *x, uint8_t *img, uint64_t *total, uint64_t limit,
+		      const void *zbuf, size_t len, struct ferry_err *e)
+{
+	if (zbuf) {
+		size_t room = *total < limit ? limit - *total : 0;
+		size_t n = ZSTD_decompress(img + *total, room, zbuf, len);
+		if (ZSTD_isError(n)) {
+			if (room < PROTO_DATA_CHUNK) /* the chunk may not fit: out of room */
+				len = room + 1;
+			else
+				return err_set(e, -EBADMSG, "bad zstd chunk: %s",
+					       ZSTD_getErrorName(n));
+		} else {
+			len = n;
+		}
+	}
+	*total += len;
+	if (*total > limit)
+		return err_set(e, -ENOMEM, "image over %llu MiB: not enough memory on %s",
+			       (unsigned long long)(limit >> 20), x->d->cfg.name);
+	return 0;
+}
+
+/* Receive PM_DATA until PM_DATA_END into img (limit + RECV_SLACK bytes mapped); returns the
+ * image size or -errno. */
+static ssize_t receive_image(struct in_ctx *x, uint8_t *img, uint64_t limit, struct ferry_err *e)
+{
+	uint64_t total = 0, nchunks = 0;
+	size_t zcap = x->req->compress == COMPRESS_ZSTD ? ZSTD_compressBound(PROTO_DATA_CHUNK) : 0;
+	uint8_t *zbuf = zcap ? malloc(zcap) : NULL;
+	if (zcap && !zbuf)
 		return -ENOMEM;
 	for (;;) {
 		uint32_t type;
-		void *buf;
 		size_t len;
-		int r = chan_recv(x->c, &type, &buf, &len, e);
-		if (r < 0 || worker_stop) {
-			free(raw);
-			return r < 0 ? r
-				     : err_set(e, -ECANCELED, "ferryd on %s is stopping",
-					       x->d->cfg.name);
-		}
-		if (type != PM_DATA) {
-			free(raw);
-			free(buf);
-			return type == PM_DATA_END ? (ssize_t)total
-			       : type == PM_ABORT
-				       ? err_set(e, -ECANCELED, "the source aborted")
-				       : err_set(e, -EPROTO, "unexpected message %#x", type);
-		}
-		const void *data = buf;
-		if (x->req->compress == COMPRESS_ZSTD) {
-			size_t n = ZSTD_decompress(raw, PROTO_DATA_CHUNK, buf, len);
-			if (ZSTD_isError(n)) {
-				free(buf);
-				free(raw);
-				return err_set(e, -EBADMSG, "bad zstd chunk: %s",
-					       ZSTD_getErrorName(n));
-			}
-			data = raw;
-			len = n;
-		}
-		total += len;
-		if (total > limit) {
-			free(buf);
-			free(raw);
-			return err_set(e, -ENOMEM, "image over %llu MiB: not enough memory on %s",
-				       (unsigned long long)(limit >> 20), x->d->cfg.name);
-		}
-		ssize_t w = write(memfd, data, len);
-		free(buf);
-		if (w != (ssize_t)len) {
-			free(raw);
-			return err_set(e, -ENOMEM, "cannot hold the image in memory: %m");
+		int r = zbuf ? chan_recv_into(x->c, &type, zbuf, zcap, &len, e)
+			     : chan_recv_into(x->c, &type, img + total,
+					      limit + RECV_SLACK - total, &len, e);
+		if (r == -EMSGSIZE && !zbuf)
+			r = err_set(e, -ENOMEM, "image over %llu MiB: not enough memory on %s",
+				    (unsigned long long)(limit >> 20), x->d->cfg.name);
+		if (r == 0 && worker_stop)
+			r = err_set(e, -ECANCELED, "ferryd on %s is stopping", x->d->cfg.name);
+		if (r == 0 && type != PM_DATA)
+			r = type == PM_DATA_END ? 1
+			    : type == PM_ABORT	? err_set(e, -ECANCELED, "the source aborted")
+						: err_set(e, -EPROTO, "unexpected message %#x", type);
+		if (r == 0)
+			r = take_chunk(x, img, &total, limit, zbuf, len, e);
+		if (r != 0) {
+			free(zbuf);
+			return r < 0 ? r : (ssize_t)total;
 		}
 		if (++nchunks == 1 && fault_at("dst-stream"))
 			_exit(3); /* the destination dies mid-transfer */
 		if (nchunks == 1 && fault_at("dst-stall"))
 			sleep(5); /* a test kills the destination meanwhile */
 	}
+}
+
+/* The memfd for the image, sized and mapped for limit bytes; MAP_FAILED on failure. */
+static uint8_t *image_room(uint64_t limit, size_t *maplen)
+{
+	int memfd = memfd_create("ferry-image", MFD_CLOEXEC);
+	*maplen = limit + RECV_SLACK;
+	if (memfd < 0 || ftruncate(memfd, (off_t)*maplen) < 0) {
+		if (memfd >= 0)
+			close(memfd);
+		return MAP_FAILED;
+	}
+	void *p = mmap(NULL, *maplen, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, memfd, 0);
+	close(memfd);
+	return p;
 }
 
 /* Discard the rest of a stream we gave up on, until its end or the source's abort. */
@@ -221,20 +251,16 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	send_simple(c, PM_ACCEPT, 0);
 	if (req->dry_run)
 		_exit(0);
-	uint64_t t0 = mono_ns();
-	int memfd = memfd_create("ferry-image", MFD_CLOEXEC);
-	ssize_t len = memfd < 0 ? neg_errno() : receive_image(&x, memfd, &e);
+	uint64_t t0 = mono_ns(), limit = image_limit(&x);
+	size_t maplen;
+	uint8_t *img = image_room(limit, &maplen);
+	ssize_t len = img == MAP_FAILED ? err_set(&e, -ENOMEM, "cannot map room for the image: %m")
+					: receive_image(&x, img, limit, &e);
 	if (len < 0) {
 		log_warn("migration %s from %s: %s", req->mig, req->from, e.msg);
 		send_reason(c, PM_FAILED, (int)-len, e.msg[0] ? e.msg : strerror((int)-len));
 		outcome(&x, "aborted");
 		drain(&x); /* so the source reads PM_FAILED instead of a broken stream */
-		_exit(1);
-	}
-	void *img = len ? mmap(NULL, len, PROT_READ, MAP_PRIVATE, memfd, 0) : MAP_FAILED;
-	if (img == MAP_FAILED) {
-		send_reason(c, PM_FAILED, ENOMEM, "cannot map the received image");
-		outcome(&x, "aborted");
 		_exit(1);
 	}
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
