@@ -37,6 +37,7 @@ struct out_ctx {
 static void *forward_stream(void *arg)
 {
 	struct out_ctx *x = arg;
+	uint64_t c0 = thread_cpu_ns();
 	size_t bound = ZSTD_compressBound(PROTO_DATA_CHUNK);
 	char *buf = malloc(PROTO_DATA_CHUNK), *zbuf = x->req.compress ? malloc(bound) : NULL;
 	int r = (!buf || (x->req.compress && !zbuf)) ? -ENOMEM : 0;
@@ -71,6 +72,8 @@ static void *forward_stream(void *arg)
 	/* On failure the dump sees EPIPE on its next write and unwinds (thaws the tree). */
 	close(x->pipe_rd);
 	x->pipe_rd = -1;
+	log_debug("migration %s: stream forwarder cpu %.1f ms", x->req.mig,
+		  (thread_cpu_ns() - c0) / 1e6);
 	x->fwd_err = r;
 	free(buf);
 	free(zbuf);
