@@ -231,7 +231,10 @@ static int start_forwarder(struct out_ctx *x)
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) < 0)
 		return neg_errno();
-	fcntl(p[1], F_SETPIPE_SZ, PROTO_DATA_CHUNK);
+	/* One PM_DATA message fits in the pipe, so the dump's writer rarely waits for the
+	 * forwarder; above pipe-max-size this needs CAP_SYS_RESOURCE, else 1 MiB will do. */
+	if (fcntl(p[1], F_SETPIPE_SZ, PROTO_DATA_CHUNK) < 0)
+		fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
 	x->pipe_rd = p[0];
 	x->pipe_wr = p[1];
 	int r = pthread_create(&x->fwd, NULL, forward_stream, x);
