@@ -133,6 +133,15 @@ static int before_release(void *userdata)
 	r = peer_recv_json(x->c, &type, &o, &x->e);
 	if (r < 0 || type != PM_REBUILT) {
 		x->dest_failed = r < 0 && type == PM_FAILED;
+		if (r == -ECONNRESET || r == -ESHUTDOWN || r == -EPIPE) {
+			/* The whole image fitted in the socket buffers, so the sender saw no error:
+			 * the destination went away before it had the image. */
+			char why[512];
+			snprintf(why, sizeof(why), "%s", x->e.msg);
+			x->e.msg[0] = 0;
+			err_set(&x->e, r, "sending the image to %s: the connection broke before "
+					  "'rebuilt' (%s)", x->q->to, why);
+		}
 		json_object_put(o);
 		err_set(&x->e, r < 0 ? r : -EPROTO, "no 'rebuilt' from %s", x->q->to);
 		return 1;

@@ -191,11 +191,19 @@ int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t
 
 	if (r == 0)
 		r = recv_header(c, &t, &n, e);
-	if (r == 0 && n > cap)
-		r = err_set(e, -EMSGSIZE, "peer %s: a %zu-byte message does not fit in %zu bytes",
-			    c->peer, n, cap);
-	if (r == 0 && n > 0)
+	if (r == 0 && n > cap) { /* read it anyway, so the channel stays in step */
+		uint8_t *tmp = malloc(n);
+		r = tmp ? recv_body(c, tmp, n, e)
+			: err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message", c->peer,
+				  n);
+		free(tmp);
+		if (r == 0)
+			return err_set(e, -EMSGSIZE,
+				       "peer %s: a %zu-byte message does not fit in %zu bytes",
+				       c->peer, n, cap);
+	} else if (r == 0 && n > 0) {
 		r = recv_body(c, buf, n, e);
+	}
 	if (r < 0) {
 		if (!c->peer_ended)
 			c->rx.err = r;
