@@ -139,8 +139,10 @@ static int before_release(void *userdata)
 			char why[512];
 			snprintf(why, sizeof(why), "%s", x->e.msg);
 			x->e.msg[0] = 0;
-			err_set(&x->e, r, "sending the image to %s: the connection broke before "
-					  "'rebuilt' (%s)", x->q->to, why);
+			err_set(&x->e, r,
+				"sending the image to %s: the connection broke before "
+				"'rebuilt' (%s)",
+				x->q->to, why);
 		}
 		json_object_put(o);
 		err_set(&x->e, r < 0 ? r : -EPROTO, "no 'rebuilt' from %s", x->q->to);
