@@ -1523,12 +1523,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncation),	 cmocka_unit_test(test_dir_stale_partial),
 		cmocka_unit_test(test_dir_not_empty),	 cmocka_unit_test(test_dir_abandon),
 		cmocka_unit_test(test_writer_errors),	 cmocka_unit_test(test_writer_pipe),
-		cmocka_unit_test(test_record_names),
-		cmocka_unit_test(test_pages_threaded),
-		cmocka_unit_test(test_reject_file_data),
-		cmocka_unit_test(test_file_data_loads),
-		cmocka_unit_test(test_stream_load),
-		cmocka_unit_test(test_stream_cut_or_long),
+		cmocka_unit_test(test_record_names),	 cmocka_unit_test(test_pages_threaded),
+		cmocka_unit_test(test_reject_file_data), cmocka_unit_test(test_file_data_loads),
+		cmocka_unit_test(test_stream_load),	 cmocka_unit_test(test_stream_cut_or_long),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
