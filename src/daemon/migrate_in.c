@@ -178,9 +178,11 @@ static ssize_t receive_image(struct in_ctx *x, uint8_t *img, uint64_t limit, str
 		int r = zbuf ? chan_recv_into(x->c, &type, zbuf, zcap, &len, e)
 			     : chan_recv_into(x->c, &type, img + total, limit + RECV_SLACK - total,
 					      &len, e);
-		if (r == -EMSGSIZE && !zbuf && !(e->msg[0] = 0))
+		if (r == -EMSGSIZE && !zbuf) { /* the channel's detail gives way to the cause */
+			e->msg[0] = 0;
 			r = err_set(e, -ENOMEM, "image over %llu MiB: not enough memory on %s",
 				    (unsigned long long)(limit >> 20), x->d->cfg.name);
+		}
 		if (r == 0 && worker_stop)
 			r = err_set(e, -ECANCELED, "ferryd on %s is stopping", x->d->cfg.name);
 		if (r == 0 && type != PM_DATA)
