@@ -11,6 +11,7 @@
 #   - first instruction: from the start of `ferry migrate` to the first tick on the destination.
 # The raw loopback TCP rate is measured in the same run (bench-chan's raw mode) for the ratios.
 #   bench/bench-migrate.sh [REPS] [SIZE_MIB...]      default: 5 runs of 0 (a small process) 4 64 1024 MiB
+# MODES="enc-on enc-off zstd" (the default) picks the modes.
 set -u
 cd "$(dirname "$0")/.."
 REPS=${1:-5}
@@ -86,6 +87,7 @@ for mib in $SIZES; do
 	echo "# raw loopback TCP, $raw_size MiB: $RAW MiB/s (bench-chan, same run)"
 	for mode in "enc-on yes none" "enc-off no none" "zstd yes zstd"; do
 		set -- $mode
+		[[ " ${MODES:-enc-on enc-off zstd} " == *" $1 "* ]] || continue
 		start_nodes "$2"
 		run_size "$mib" "$1" "$3"
 	done

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include "daemon/config.h"
 #include "daemon/proto.h"
@@ -130,5 +131,13 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
  * "/fault") names this step. */
 extern char fault_path[4096];
 int fault_at(const char *step);
+
+/* CPU time of the calling thread, for the stage logs. */
+static inline uint64_t thread_cpu_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (uint64_t)t.tv_sec * 1000000000ULL + (uint64_t)t.tv_nsec;
+}
 
 #endif

@@ -19,7 +19,7 @@
 #define PROC_ID_MAX	 64
 #define PROC_CMD_MAX	 128
 #define PROTO_MAX_ARGS	 256
-#define PROTO_DATA_CHUNK (1u << 20) /* image bytes per PM_DATA message (before compression) */
+#define PROTO_DATA_CHUNK (4u << 20) /* image bytes per PM_DATA message (before compression) */
 
 /* Peer message types (uint32 type of a channel message). JSON bodies unless noted. */
 enum peer_msg {

@@ -132,6 +132,15 @@ int img_load_dir(const char *dir, struct img_model **ret, struct ferry_err *e) M
 /* The same over a buffer that stays valid while the model lives (fuzzing, tests). */
 int img_load_buf(const void *buf, size_t len, struct img_model **ret,
 		 struct ferry_err *e) MUST_CHECK;
+/* Streaming (ferryd's migration): the image is still arriving into buf while it loads.
+ * wait(ud, need) blocks until at least need bytes of buf are valid or the stream ended, and
+ * returns how many are valid now (setting *ended once that is the image's final size), or
+ * -errno when the stream broke (the load fails with that error). */
+typedef ssize_t (*img_wait_fn)(void *ud, size_t need, int *ended);
+/* img_load_buf over such a buffer of cap bytes: each record is read (and checksummed) as soon
+ * as it has arrived; the image's size is the stream's final size. */
+int img_load_stream(const void *buf, size_t cap, img_wait_fn wait, void *ud, struct img_model **ret,
+		    struct ferry_err *e) MUST_CHECK;
 void img_model_free(struct img_model *m);
 
 struct img_proc_model *img_model_proc(struct img_model *m, uint32_t pid);

@@ -2,8 +2,8 @@
 /* Image loader: walks every record of an image with full bounds checks, verifies checksums and
  * fields (validate.c), builds the in-memory model and then checks the cross-record rules, so
  * restore only ever sees a consistent image. Checksums of big page records are verified once
- * the walk is done, by two threads (they are most of the loading time). Non-logging. Page data is not copied: runs point
- * into the caller's buffer or the read-only mapping of DIR/image.ferry. */
+ * the walk is done, by two threads (they are most of the loading time). Non-logging. Page data is
+ * not copied: runs point into the caller's buffer or the read-only mapping of DIR/image.ferry. */
 #include "image/image.h"
 
 #include <fcntl.h>
@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <xxhash.h>
 
-#define DEFER_MIN   (1UL << 20)  /* page records this large are checksummed after the walk */
+#define DEFER_MIN   (1UL << 20)	 /* page records this large are checksummed after the walk */
 #define THREADS_MIN (32UL << 20) /* deferred bytes that make a second checksum thread worth it */
 
 /* A record whose checksum is verified after the walk, by two threads when there is much. */
@@ -54,6 +54,10 @@ struct loader {
 	uint64_t dfr_bytes;
 	atomic_size_t dfr_next;
 	atomic_size_t dfr_bad; /* lowest index that failed, or SIZE_MAX */
+	img_wait_fn wait;      /* streaming: wait for bytes beyond avail (NULL once ended) */
+	void *wait_ud;
+	size_t avail;
+	int streaming;
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(struct loader *l, const char *fmt, ...)
@@ -569,18 +573,42 @@ static int check_rec_hdr(struct loader *l, const struct img_rec_hdr *h, size_t o
 	return 0;
 }
 
+/* Streaming hook: wait until the first n bytes have arrived (or the stream ended: then len
+ * becomes the final size, and the usual truncation checks apply). */
+static int need(struct loader *l, size_t n)
+{
+	int ended = 0;
+	if (!l->wait || n <= l->avail)
+		return 0;
+	ssize_t r = l->wait(l->wait_ud, n, &ended);
+	if (r < 0)
+		return err_set(l->e, (int)r, "image: the stream broke at byte %zu", l->avail);
+	l->avail = (size_t)r;
+	if (ended) {
+		l->len = l->avail < l->len ? l->avail : l->len;
+		l->wait = NULL;
+	}
+	return 0;
+}
+
 static int one_record(struct loader *l, size_t *off)
 {
 	struct img_rec_hdr h;
+	int r = need(l, *off + sizeof(h));
 
+	if (r < 0)
+		return r;
 	if (l->len - *off < sizeof(h))
 		return bad(l, "truncated at offset %zu: no REC_END, image incomplete", *off);
 	memcpy(&h, l->buf + *off, sizeof(h));
-	int r = check_rec_hdr(l, &h, *off);
+	r = need(l, h.len > l->len - *off - sizeof(h) ? SIZE_MAX : *off + sizeof(h) + h.len);
+	if (r == 0)
+		r = check_rec_hdr(l, &h, *off);
 	if (r < 0)
 		return r;
 	const uint8_t *p = l->buf + *off + sizeof(h);
-	if (h.type == REC_PAGES && h.len >= DEFER_MIN) {
+	/* Streaming: checksum now, while the rest is still arriving, rather than after. */
+	if (h.type == REC_PAGES && h.len >= DEFER_MIN && !l->streaming) {
 		if (grow((void **)&l->dfr, l->ndfr, sizeof(*l->dfr)) < 0)
 			return err_set(l->e, -ENOMEM, "image: out of memory");
 		l->dfr[l->ndfr++] = (struct deferred){*off, p, h.len, h.csum};
@@ -643,6 +671,9 @@ static int walk(struct loader *l)
 		if (r < 0)
 			return r;
 	}
+	int r = need(l, SIZE_MAX); /* streaming: the final size */
+	if (r < 0)
+		return r;
 	if (off != l->len)
 		return bad(l, "%zu bytes of trailing data after REC_END", l->len - off);
 	return verify_deferred(l);
@@ -846,14 +877,18 @@ static int check_model(struct loader *l)
 	return r;
 }
 
-int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct ferry_err *e)
+static int load(struct loader *l0, struct img_model **ret)
 {
+	struct ferry_err *e = l0->e;
 	struct img_model *m = calloc(1, sizeof(*m));
 	if (!m)
 		return err_set(e, -ENOMEM, "image: out of memory");
-	struct loader l = {.buf = buf, .len = len, .m = m, .e = e};
+	struct loader l = *l0;
+	l.m = m;
 
-	int r = buf ? check_header(&l) : bad(&l, "no buffer");
+	int r = l.buf ? need(&l, sizeof(struct img_header)) : bad(&l, "no buffer");
+	if (r == 0)
+		r = check_header(&l);
 	if (r == 0)
 		r = walk(&l);
 	if (r == 0)
@@ -867,9 +902,23 @@ int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct fer
 		return r;
 	}
 	m->page_bytes = l.page_bytes;
-	m->image_bytes = len;
+	m->image_bytes = l.len;
 	*ret = m;
 	return 0;
+}
+
+int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct ferry_err *e)
+{
+	struct loader l = {.buf = buf, .len = len, .e = e};
+	return load(&l, ret);
+}
+
+int img_load_stream(const void *buf, size_t cap, img_wait_fn wait, void *ud, struct img_model **ret,
+		    struct ferry_err *e)
+{
+	struct loader l = {
+		.buf = buf, .len = cap, .e = e, .wait = wait, .wait_ud = ud, .streaming = 1};
+	return load(&l, ret);
 }
 
 int img_load_dir(const char *dir, struct img_model **ret, struct ferry_err *e)

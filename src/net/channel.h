@@ -60,6 +60,10 @@ int chan_send(struct chan *c, uint32_t type, const void *buf, size_t len, struct
  * the message returned is buffered, so poll() on chan_fd is exact between calls (a message that
  * arrives partly still blocks chan_recv until its end, bounded by timeout_ms). */
 int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e);
+/* The same, into the caller's buffer of cap bytes (no allocation, no copy). A larger message
+ * is read, checked and dropped, and -EMSGSIZE returned: the channel stays usable. */
+int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t *len,
+		   struct ferry_err *e);
 int chan_fd(const struct chan *c);	       /* for poll() */
 const char *chan_peer(const struct chan *c);   /* "ip:port" for logs */
 int chan_encrypted(const struct chan *c);      /* 1 when frames are encrypted */

@@ -172,6 +172,48 @@ static int recv_body(struct chan *c, uint8_t *p, size_t len, struct ferry_err *e
 	return 0;
 }
 
+/* Checks shared by the receivers: the channel is still alive. */
+static int recv_alive(struct chan *c, struct ferry_err *e)
+{
+	if (c->peer_ended)
+		return err_set(e, -ESHUTDOWN, "peer %s closed the channel", c->peer);
+	if (c->rx.err)
+		return err_set(e, c->rx.err, "channel to %s: an earlier receive failed", c->peer);
+	return 0;
+}
+
+int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t *len,
+		   struct ferry_err *e)
+{
+	size_t n = 0;
+	uint32_t t = 0;
+	int r = recv_alive(c, e);
+
+	if (r == 0)
+		r = recv_header(c, &t, &n, e);
+	if (r == 0 && n > cap) { /* read it anyway, so the channel stays in step */
+		uint8_t *tmp = malloc(n);
+		r = tmp ? recv_body(c, tmp, n, e)
+			: err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message", c->peer,
+				  n);
+		free(tmp);
+		if (r == 0)
+			return err_set(e, -EMSGSIZE,
+				       "peer %s: a %zu-byte message does not fit in %zu bytes",
+				       c->peer, n, cap);
+	} else if (r == 0 && n > 0) {
+		r = recv_body(c, buf, n, e);
+	}
+	if (r < 0) {
+		if (!c->peer_ended)
+			c->rx.err = r;
+		return r;
+	}
+	*type = t;
+	*len = n;
+	return 0;
+}
+
 int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e)
 {
 	size_t n = 0;

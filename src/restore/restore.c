@@ -77,8 +77,10 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	uint64_t t0 = mono_ns();
 
 	memset(st, 0, sizeof(*st));
-	int r = o->image_buf ? img_load_buf(o->image_buf, o->image_len, &c.m, e)
-			     : img_load_dir(o->dir, &c.m, e);
+	int r = o->image_wait  ? img_load_stream(o->image_buf, o->image_len, o->image_wait,
+						 o->image_wait_ud, &c.m, e)
+		: o->image_buf ? img_load_buf(o->image_buf, o->image_len, &c.m, e)
+			       : img_load_dir(o->dir, &c.m, e);
 	if (r < 0)
 		return r;
 	st->load_ns = mono_ns() - t0;

@@ -16,6 +16,10 @@ struct restore_opts {
 	int pidns;		/* restoring inside a new PID namespace (restore_tree_pidns) */
 	const void *image_buf;	/* optional: restore from this image in memory instead of dir */
 	size_t image_len;
+	/* Optional, with image_buf: the image is still arriving; image_len is the room's size
+	 * and the loader waits through this (img_load_stream). */
+	ssize_t (*image_wait)(void *ud, size_t need, int *ended); /* an img_wait_fn */
+	void *image_wait_ud;
 	/* Optional: called once the tree is rebuilt, still stopped. 0 = resume it; nonzero =
 	 * kill everything restored and fail with -ECANCELED. */
 	int (*before_resume)(void *userdata);

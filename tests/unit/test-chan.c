@@ -662,6 +662,39 @@ static void poll_between_messages(void **state)
 	pair_close(&p);
 }
 
+/* chan_recv_into: in place when it fits; a message over cap is dropped with -EMSGSIZE and the
+ * channel goes on (the next message still arrives intact). */
+static void recv_into_caller_buffer(void **state)
+{
+	struct pair p;
+	struct ferry_err e = {{0}};
+	size_t big = 3 * CHAN_SEG + 5, len = 0;
+	uint8_t *src = malloc(big), *dst = malloc(big);
+	uint32_t t = 0;
+
+	pair_ok(&p, 1, 1);
+	fill(src, big, 3);
+	struct sender s = {.c = p.cli, .type = 5, .buf = src, .len = big};
+	pthread_t th;
+	assert_int_equal(pthread_create(&th, NULL, send_thread, &s), 0);
+	assert_int_equal(chan_recv_into(p.srv.c, &t, dst, big, &len, &e), 0);
+	pthread_join(th, NULL);
+	assert_int_equal(t, 5);
+	assert_int_equal(len, big);
+	assert_memory_equal(dst, src, big);
+	assert_int_equal(pthread_create(&th, NULL, send_thread, &s), 0);
+	assert_int_equal(chan_recv_into(p.srv.c, &t, dst, big - 1, &len, &e), -EMSGSIZE);
+	pthread_join(th, NULL);
+	assert_int_equal(chan_send(p.cli, 6, "next", 4, &e), 0);
+	assert_int_equal(chan_recv_into(p.srv.c, &t, dst, big, &len, &e), 0);
+	assert_int_equal(t, 6);
+	assert_int_equal(len, 4);
+	assert_memory_equal(dst, "next", 4);
+	free(src);
+	free(dst);
+	pair_close(&p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -680,6 +713,7 @@ int main(void)
 		cmocka_unit_test(tcp_loopback),
 		cmocka_unit_test(both_ciphers),
 		cmocka_unit_test(poll_between_messages),
+		cmocka_unit_test(recv_into_caller_buffer),
 	};
 	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -459,6 +459,87 @@ static void test_roundtrip_buf(void **state)
 	spec_free(&s);
 }
 
+/* ---- streaming load (img_load_stream): the image arrives while it is read ---- */
+
+struct fake_stream {
+	size_t len;	 /* bytes the stream will deliver in all */
+	size_t avail;	 /* delivered so far */
+	size_t break_at; /* fail once a wait asks past this (0: never) */
+	size_t calls;
+};
+
+static ssize_t fake_wait(void *ud, size_t need, int *ended)
+{
+	struct fake_stream *f = ud;
+	f->calls++;
+	if (f->break_at && need > f->break_at)
+		return -ECONNRESET;
+	size_t step = f->avail + 4096 > need ? f->avail + 4096 : need;
+	f->avail = step < f->len ? step : f->len;
+	*ended = f->avail == f->len;
+	return (ssize_t)f->avail;
+}
+
+/* Load the full image through a stream that delivers `delivered` bytes (0: exactly the image)
+ * and breaks once asked past break_at (0: never); checks the model when the load succeeds. */
+static int stream_load(size_t delivered, size_t break_at, struct ferry_err *e, size_t *calls)
+{
+	struct spec s = {0};
+	struct img_model *m = NULL;
+	size_t len;
+	build_full(&s);
+	uint8_t *buf = to_buf(&s, &len);
+	size_t cap = len + 65536;
+	uint8_t *room = calloc(1, cap);
+	memcpy(room, buf, len);
+	struct fake_stream f = {.len = delivered ? delivered : len, .break_at = break_at};
+	int r = img_load_stream(room, cap, fake_wait, &f, &m, e);
+	if (r == 0) {
+		check_full(m, &s, len);
+		assert_int_equal(m->image_bytes, len);
+	} else {
+		assert_null(m);
+	}
+	*calls = f.calls;
+	img_model_free(m);
+	free(room);
+	free(buf);
+	spec_free(&s);
+	return r;
+}
+
+static size_t full_len(void)
+{
+	struct spec s = {0};
+	size_t len;
+	build_full(&s);
+	free(to_buf(&s, &len));
+	spec_free(&s);
+	return len;
+}
+
+static void test_stream_load(void **state)
+{
+	struct ferry_err e = {{0}};
+	size_t calls;
+
+	assert_int_equal(stream_load(0, 0, &e, &calls), 0);
+	assert_true(calls > 2); /* it waited record by record, not once for everything */
+	assert_int_equal(stream_load(0, 100, &e, &calls), -ECONNRESET);
+	assert_non_null(strstr(e.msg, "stream broke"));
+}
+
+static void test_stream_cut_or_long(void **state)
+{
+	struct ferry_err e = {{0}};
+	size_t calls, len = full_len();
+
+	assert_int_equal(stream_load(len - 10, 0, &e, &calls), -EBADMSG);
+	e.msg[0] = 0;
+	assert_int_equal(stream_load(len + 5, 0, &e, &calls), -EBADMSG);
+	assert_non_null(strstr(e.msg, "trailing"));
+}
+
 /* ---- rejection tables: one mutation each, expected errno and a word of the detail ---- */
 
 struct bad_case {
@@ -1442,10 +1523,9 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_truncation),	 cmocka_unit_test(test_dir_stale_partial),
 		cmocka_unit_test(test_dir_not_empty),	 cmocka_unit_test(test_dir_abandon),
 		cmocka_unit_test(test_writer_errors),	 cmocka_unit_test(test_writer_pipe),
-		cmocka_unit_test(test_record_names),
-		cmocka_unit_test(test_pages_threaded),
-		cmocka_unit_test(test_reject_file_data),
-		cmocka_unit_test(test_file_data_loads),
+		cmocka_unit_test(test_record_names),	 cmocka_unit_test(test_pages_threaded),
+		cmocka_unit_test(test_reject_file_data), cmocka_unit_test(test_file_data_loads),
+		cmocka_unit_test(test_stream_load),	 cmocka_unit_test(test_stream_cut_or_long),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
