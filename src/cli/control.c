@@ -56,6 +56,14 @@ int control_call(const char *what, json_object *req, json_object **reply)
 	if (r == 0)
 		r = frame_read(fd, -1, &o, &e);
 	close(fd);
+	if (r == -ECONNRESET) { /* the worker serving us ended (killed, crashed) */
+		fprintf(stderr,
+			"ferry: %s: ferryd's worker for this request ended before answering; "
+			"its outcome is not known here (`ferry ps` and `ferry where` tell where "
+			"the process runs now)\n",
+			what);
+		return EXIT_FAIL;
+	}
 	if (r < 0) {
 		cli_report(what, r, e.msg);
 		return EXIT_FAIL;

@@ -42,7 +42,8 @@ struct outcome {
 
 struct worker {
 	pid_t pid;
-	int ev_fd; /* SOCK_SEQPACKET: one JSON event per message */
+	int ev_fd;	 /* SOCK_SEQPACKET: one JSON event per message */
+	json_object *incoming; /* its "incoming" event: the migration it holds, see worker_lost */
 };
 
 struct ferryd {
@@ -116,6 +117,9 @@ int reply_error(int fd, int code, const char *msg);
 /* Returns 0 in the child (with *ev_fd its end), the pid in the parent, or -errno. */
 pid_t worker_fork(struct ferryd *d, int *ev_fd);
 void worker_event(int ev_fd, json_object *ev);
+/* A worker ended: settle the outcome of an incoming migration it left undecided, and forget
+ * what was kept about it. */
+void worker_lost(struct ferryd *d, struct worker *w);
 void worker_read_events(struct ferryd *d, struct worker *w);
 /* Run the command of r (local start); returns the pid or -errno with a detail. */
 pid_t spawn_run(struct ferryd *d, const struct run_req *r, struct ferry_err *e);

@@ -129,6 +129,7 @@ static void reap(struct ferryd *d)
 			;
 		if (i < d->nworkers) {
 			worker_read_events(d, &d->workers[i]); /* what it said before exiting */
+			worker_lost(d, &d->workers[i]);
 			close(d->workers[i].ev_fd);
 			d->workers[i] = d->workers[--d->nworkers];
 			continue;
@@ -193,6 +194,7 @@ static void shutdown_daemon(struct ferryd *d)
 	for (size_t i = 0; i < d->nworkers; i++) {
 		waitpid(d->workers[i].pid, NULL, 0);
 		close(d->workers[i].ev_fd);
+		json_object_put(d->workers[i].incoming);
 	}
 	close(d->ctl_fd);
 	unlink(d->cfg.control);

@@ -270,6 +270,8 @@ static int before_resume(void *userdata)
 				break;
 	}
 	send_simple(x->c, PM_REBUILT, x->req->pid);
+	if (fault_at("dst-die-holding"))
+		raise(SIGKILL); /* the tree dies with us (EXITKILL); the daemon says "aborted" */
 	if (fault_at("dst-rebuilt")) {
 		chan_close(x->c); /* the connection is cut after "rebuilt" */
 		x->c = NULL;
@@ -284,20 +286,24 @@ static int before_resume(void *userdata)
 		outcome(x, "aborted");
 		return 1;
 	}
-	outcome(x, "resumed");
-	return 0;
+	return 0; /* "resumed" is reported once the tree is released, see migrate_in */
 }
 
-static void announce(struct in_ctx *x, pid_t pid)
+/* "arrived" once the tree runs here; "incoming" (with the migration's id) as soon as it is
+ * accepted, so that if this worker dies before an outcome the daemon can settle it from the
+ * tree's state and register the tree if it runs (worker_lost). */
+static void announce(struct in_ctx *x, const char *ev_name, pid_t pid)
 {
 	json_object *ev = proto_new();
-	json_object_object_add(ev, "ev", json_object_new_string("arrived"));
+	json_object_object_add(ev, "ev", json_object_new_string(ev_name));
 	json_object_object_add(ev, "pid", json_object_new_int(pid));
 	json_object_object_add(ev, "cmd", json_object_new_string(x->req->cmd));
 	if (!x->req->clone) { /* a clone is a new process whose home is here */
 		json_object_object_add(ev, "id", json_object_new_string(x->req->id));
 		json_object_object_add(ev, "since", json_object_new_int64(x->req->since));
 	}
+	if (!strcmp(ev_name, "incoming"))
+		json_object_object_add(ev, "mig", json_object_new_string(x->req->mig));
 	worker_event(x->ev_fd, ev);
 }
 
@@ -352,6 +358,7 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	send_simple(c, PM_ACCEPT, 0);
 	if (req->dry_run)
 		_exit(0);
+	announce(&x, "incoming", req->pid);
 	uint64_t c0 = thread_cpu_ns();
 	struct restore_stats st;
 	int r = start_stream(&x, &e);
@@ -368,7 +375,10 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	}
 	if (r < 0)
 		fail(&x, r, &e); /* does not return */
-	announce(&x, st.root_pid);
+	if (fault_at("dst-die-released"))
+		raise(SIGKILL); /* the tree runs; the daemon finds it and says "resumed" */
+	outcome(&x, "resumed");
+	announce(&x, "arrived", st.root_pid);
 	if (!fault_at("dst-resumed"))
 		send_simple(c, PM_RESUMED, st.root_pid);
 	log_info("migration %s: pid %d from %s runs here (%.1f MiB, received in %.1f ms, cpu "

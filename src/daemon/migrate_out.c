@@ -119,7 +119,7 @@ static int ask_outcome(struct out_ctx *x)
 }
 
 /* Called by the engine with the tree frozen and the image complete: 0 = commit, else thaw. */
-static int before_release(void *userdata)
+static int before_release(void *userdata, struct dump_hold *hold)
 {
 	struct out_ctx *x = userdata;
 	json_object *o = NULL;
@@ -153,9 +153,14 @@ static int before_release(void *userdata)
 	x->commit_ns = mono_ns();
 	log_debug("migration %s: frozen->streamed %.1f ms, ->rebuilt %.1f ms", x->req.mig,
 		  (t_stream - x->frozen_at) / 1e6, (x->commit_ns - t_stream) / 1e6);
-	r = peer_send_json(x->c, PM_COMMIT, o, &x->e);
+	/* Past this point the destination may run its copy: ours must not outlive this worker. */
+	r = x->q->cmd == CTL_MIGRATE ? dump_bind_tree(hold) : 0;
+	if (r == 0)
+		r = peer_send_json(x->c, PM_COMMIT, o, &x->e);
 	json_object_put(o);
 	o = NULL;
+	if (r == 0 && fault_at("src-die-after-commit"))
+		raise(SIGKILL); /* our frozen copy dies with us (dump_bind_tree) */
 	if (r == 0)
 		r = peer_recv_json(x->c, &type, &o, &x->e);
 	if (r == 0 && type == PM_RESUMED) {

@@ -13,6 +13,7 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include "common/proc.h"
 #include "daemon/daemon.h"
 
 volatile sig_atomic_t worker_stop;
@@ -60,8 +61,7 @@ pid_t worker_fork(struct ferryd *d, int *ev_fd)
 		return 0;
 	}
 	close(sv[1]);
-	d->workers[d->nworkers].pid = pid;
-	d->workers[d->nworkers].ev_fd = sv[0];
+	d->workers[d->nworkers] = (struct worker){.pid = pid, .ev_fd = sv[0]};
 	d->nworkers++;
 	return pid;
 }
@@ -108,7 +108,7 @@ static void event_spawned(struct ferryd *d, json_object *o, int arrived)
 	home_notify(d, id, cmd, "running", 0);
 }
 
-static void handle_event(struct ferryd *d, json_object *o)
+static void handle_event(struct ferryd *d, struct worker *w, json_object *o)
 {
 	char ev[16], mig[40], state[16];
 	int64_t pid;
@@ -121,7 +121,11 @@ static void handle_event(struct ferryd *d, json_object *o)
 		event_spawned(d, o, 1);
 	else if (!strcmp(ev, "update"))
 		home_update(d, o);
-	else if (!strcmp(ev, "outcome") && proto_str(o, "mig", mig, sizeof(mig), 1, &e) == 0 &&
+	else if (!strcmp(ev, "incoming") && proto_str(o, "mig", mig, sizeof(mig), 1, &e) == 0 &&
+		 proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &e) == 0) {
+		json_object_put(w->incoming);
+		w->incoming = json_object_get(o);
+	} else if (!strcmp(ev, "outcome") && proto_str(o, "mig", mig, sizeof(mig), 1, &e) == 0 &&
 		 proto_str(o, "state", state, sizeof(state), 1, &e) == 0)
 		outcome_set(d, mig, state);
 	else if (!strcmp(ev, "leaving") && proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &e) == 0) {
@@ -145,9 +149,50 @@ void worker_read_events(struct ferryd *d, struct worker *w)
 			log_err("bad event from worker %d: %s", w->pid, e.msg);
 			continue;
 		}
-		handle_event(d, o);
+		handle_event(d, w, o);
 		json_object_put(o);
 	}
+}
+
+/* Whether pid runs on its own: not gone, not a zombie, and not left stopped by a dead tracer.
+ * A tree traced by a worker that died was sent SIGKILL (PTRACE_O_EXITKILL): give it a moment. */
+static int runs_untraced(pid_t pid)
+{
+	for (int i = 0; i < 20; i++) {
+		struct proc_stat st;
+		if (proc_stat_read(pid, &st) < 0 || st.state == 'Z' || st.state == 'X')
+			return 0;
+		if (st.state != 't' && st.state != 'T')
+			return 1;
+		struct timespec t = {0, 10000000};
+		nanosleep(&t, NULL);
+	}
+	return 1; /* stopped by a signal of its own (migrated while stopped) */
+}
+
+/* The worker held an incoming migration and died before saying how it ended (SIGKILL, crash).
+ * Its tree was either released (it runs: the commit came) or still traced (it was killed with
+ * the worker), so the tree itself says which outcome the source must be told. */
+void worker_lost(struct ferryd *d, struct worker *w)
+{
+	char mig[40];
+	int64_t pid;
+	struct ferry_err e = {{0}};
+	json_object *o = w->incoming;
+	w->incoming = NULL;
+	if (!o || proto_str(o, "mig", mig, sizeof(mig), 1, &e) < 0 ||
+	    proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &e) < 0 ||
+	    strcmp(outcome_get(d, mig), "unknown")) {
+		json_object_put(o);
+		return;
+	}
+	int alive = runs_untraced((pid_t)pid);
+	log_warn("migration %s: worker %d ended before reporting; pid %d %s", mig, w->pid, (int)pid,
+		 alive ? "runs here: resumed" : "is gone: aborted");
+	outcome_set(d, mig, alive ? "resumed" : "aborted");
+	if (alive)
+		event_spawned(d, o, 1);
+	json_object_put(o);
 }
 
 static int open_out(const char *path, int soft, int target)

@@ -309,7 +309,10 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 	pid_t pid = p->m->p.pid;
 	int r;
 
-	if (ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE) < 0)
+	/* EXITKILL: a tree that loses its restorer before it is released dies rather than runs
+	 * half-built, or runs as a second copy of a migrating process whose commit never came. */
+	if (ptrace(PTRACE_SETOPTIONS, pid, 0,
+		   PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACECLONE | PTRACE_O_EXITKILL) < 0)
 		return neg_errno();
 	p->tids[0] = pid;
 	for (size_t i = 1; i < p->m->nthreads; i++)

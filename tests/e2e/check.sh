@@ -123,6 +123,33 @@ fault 2 ""
 sleep 0.3
 expect "fault dst-resumed: one live copy, on n2" one_copy_on 2
 expect "back to n1" fr 2 migrate "$P" --to n1
+# A worker SIGKILLed inside the commit: the copy it traces dies with it (PTRACE_O_EXITKILL) and
+# its daemon settles the outcome from the tree's state, so one copy remains.
+fault 2 dst-die-holding # after "rebuilt", before the commit: the source thaws its copy
+fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1
+rc=$?
+fault 2 ""
+sleep 0.3
+expect "fault dst-die-holding: migration fails (status $rc: $(tail -1 "$E2E/fault.out"))" test $rc != 0
+expect "fault dst-die-holding: one live copy, on n1" one_copy_on 1
+expect "fault dst-die-holding: n2 settled it as aborted" grep -q "is gone: aborted" "$(node_log 2)"
+fault 2 dst-die-released # the tree runs on n2, its worker dies before saying so
+expect "fault dst-die-released: migration completes" fr 1 migrate "$P" --to n2
+fault 2 ""
+sleep 0.3
+expect "fault dst-die-released: one live copy, on n2" one_copy_on 2
+expect "fault dst-die-released: n2 settled it as resumed" grep -q "runs here: resumed" "$(node_log 2)"
+expect "fault dst-die-released: n2 manages it (back to n1)" fr 2 migrate "$P" --to n1
+fault 1 src-die-after-commit # the source's worker dies once the commit is sent
+fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1
+rc=$?
+fault 1 ""
+sleep 0.5
+expect "fault src-die-after-commit: the command reports the loss (status $rc: $(tail -1 "$E2E/fault.out"))" \
+	grep -q "worker for this request ended before answering" "$E2E/fault.out"
+expect "fault src-die-after-commit: one live copy, on n2" one_copy_on 2
+expect "fault src-die-after-commit: where says n2" test "$(fr 3 where "$ID")" = n2
+expect "back to n1 again" fr 2 migrate "$P" --to n1
 # The destination node crashes mid-transfer.
 fault 2 dst-stall
 fr 1 migrate "$P" --to n2 >"$E2E/fault.out" 2>&1 &

@@ -232,6 +232,9 @@ counter_ok() { # FILE
 e2e_cleanup() {
 	local k
 	if [ "$E2E_BACKEND" = testbed ]; then
+		[ -z "${KEEP:-}" ] || for ((k = 1; k <= E2E_NODES + 1; k++)); do
+			cp "$(node_log "$k")" "$E2E/n$k.log" 2>/dev/null
+		done
 		"$FERRY" testbed down >/dev/null 2>&1
 	else
 		for ((k = 1; k <= E2E_NODES + 1; k++)); do node_kill "$k"; done
