@@ -52,7 +52,8 @@ void home_set(struct ferryd *d, const char *id, const char *node, const char *cm
 	      const char *state, int exit_status)
 {
 	struct home_rec *h = home_find(d, id);
-	if (h && !strcmp(state, "exited") && !strcmp(h->state, "running") && strcmp(h->node, node)) {
+	if (h && !strcmp(state, "exited") && !strcmp(h->state, "running") &&
+	    strcmp(h->node, node)) {
 		/* A copy that lost its tracer after the commit died on the node it left. */
 		log_info("home: ignoring the exit of %s on %s: it runs on %s", id, node, h->node);
 		return;

@@ -126,7 +126,7 @@ static void handle_event(struct ferryd *d, struct worker *w, json_object *o)
 		json_object_put(w->incoming);
 		w->incoming = json_object_get(o);
 	} else if (!strcmp(ev, "outcome") && proto_str(o, "mig", mig, sizeof(mig), 1, &e) == 0 &&
-		 proto_str(o, "state", state, sizeof(state), 1, &e) == 0)
+		   proto_str(o, "state", state, sizeof(state), 1, &e) == 0)
 		outcome_set(d, mig, state);
 	else if (!strcmp(ev, "leaving") && proto_int(o, "pid", 1, INT32_MAX, &pid, 1, &e) == 0) {
 		struct local_proc *p = local_find(d, (pid_t)pid);
