@@ -270,8 +270,7 @@ static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
 		fp.margin = 0;
 		k = np < 2 ? -ENOENT : policy_select_hbd(s->procs, np, s->now, src, c->load, &fp);
 	} else {
-		k = policy_select(s->procs, np, s->now, src, s->nodes[i].speed, c->load,
-				  c->capacity, p);
+		k = policy_select_sender(s->procs, np, s->now, src, c->load, c->capacity, p);
 	}
 	if (k < 0)
 		return 0;

@@ -90,6 +90,12 @@ int policy_select(const struct policy_proc *procs, size_t n, double now, double 
 /* Harchol-Balter & Downey: the oldest process with age > cost/(n - m) (n, m process counts, or
  * load indices on unequal nodes), honouring marks, p->recent and p->cpu_bound_min; -ENOENT.
  * ferry uses it when its information about the target is fresh (age <= p->fresh). */
+/* ferry's sender with a power-of-d target (stale information): -ENOENT if the node holds a
+ * single process or if the target (load dst + 1/dst_cap after the move) would end above src minus
+ * p->margin; otherwise policy_select_hbd() in load-per-capacity units (oldest process whose age
+ * exceeds cost / (src - dst)). */
+int policy_select_sender(const struct policy_proc *procs, size_t n, double now, double src,
+			 double dst, double dst_cap, const struct policy_params *p);
 int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
 		      double dst_m, const struct policy_params *p);
 
