@@ -54,7 +54,7 @@ static const char usage[] =
 	"  --base-place-margin M  the placement baseline's margin: it places a birth on the\n"
 	"                      least loaded node if that is M below the local node (2)\n"
 	"  --recent S          no re-migration within S seconds (0)\n"
-	"  --benefit B         migrate only if predicted saving >= B x cost (4)\n"
+	"  --benefit B         receiver-initiated: give only if predicted saving >= B x cost (4)\n"
 	"  --high H            overloaded above this load index (1.5)\n"
 	"  --low L             no longer overloaded below this load index (1.0)\n"
 	"  --idle I            ask for work below this load index (0.5)\n"
