@@ -50,7 +50,7 @@ static const char usage[] =
 	"  --tick S            periodic activation, s (0.5)\n"
 	"  --d D               candidates for the power of d choices (3)\n"
 	"  --margin M          stability margin for migration, load per capacity (0)\n"
-	"  --place-margin M    stability margin for placement at birth (3)\n"
+	"  --place-margin M    stability margin for placement at birth (4)\n"
 	"  --base-place-margin M  the placement baseline's margin: it places a birth on the\n"
 	"                      least loaded node if that is M below the local node (2)\n"
 	"  --recent S          no re-migration within S seconds (0)\n"

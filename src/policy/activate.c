@@ -11,7 +11,7 @@ void policy_params_default(struct policy_params *p)
 	p->mig_fixed = 0.3;
 	p->bandwidth = 100.0;
 	p->margin = 0.0;
-	p->place_margin = 3.0;
+	p->place_margin = 4.0;
 	p->recent = 0.0;
 	p->cpu_bound_min = 0.5;
 	p->benefit = 1.0;
