@@ -85,7 +85,7 @@ done
 # 5b. The target at a small size (16 nodes, 30,000 processes, seeds 1-3, summed mean
 #     slowdown): with gossip ferry beats both baselines; with expensive migration (mean cost
 #     7.4 s) it is within 3% of hbd (the 64-node, 5-seed table in docs/policy.md is the measurement;
-#     this guards against a regression such as the +4-6% of the earlier saving-criterion sender).
+#     the earlier saving-criterion sender fails it: +7.9% here, 6.251 vs 5.793).
 sums() { # args... -> "placement hbd ferry": sums over seeds 1-3 of each one's mean slowdown
 	for sd in 1 2 3; do "$SIM" --nodes 16 --procs 30000 --seed $sd --policy all "$@"; done |
 		awk -F, '{ t[$1] += $6 } END { print t["placement"], t["hbd"], t["ferry"] }'
