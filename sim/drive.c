@@ -264,14 +264,13 @@ static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
 	c = &s->cand[b];
 	np = build_procs(s, i);
 	if (c->age <= p->fresh) {
-		/* Exact loads cannot mislead into ping-pong, so no recency ban and no margin
-		 * (HBD's rule); a lone process relieves nobody. */
+		/* Exact loads cannot mislead into ping-pong: no recency ban and no margin even if
+		 * they are set (HBD's rule); a lone process relieves nobody. */
 		fp.recent = 0;
 		fp.margin = 0;
 		k = np < 2 ? -ENOENT : policy_select_hbd(s->procs, np, s->now, src, c->load, &fp);
 	} else {
-		k = policy_select(s->procs, np, s->now, src, s->nodes[i].speed, c->load,
-				  c->capacity, p);
+		k = policy_select_sender(s->procs, np, s->now, src, c->load, c->capacity, p);
 	}
 	if (k < 0)
 		return 0;
@@ -284,9 +283,9 @@ static int send_once(struct sim *s, uint32_t i, size_t nc, bool fresh)
 	return 1;
 }
 
-/* Fresh information (the target's exact load) is trusted: the least loaded node and the HBD
- * criterion in capacity units. Otherwise: power of d, system saving, margin, and refusal,
- * with up to PROBE_LIMIT targets asked in turn. */
+/* The HBD criterion in capacity units against the least loaded node (fresh information) or a
+ * power of d target with the stability condition and the receiver's refusal (stale), with up to
+ * PROBE_LIMIT targets asked in turn. */
 static void ferry_send(struct sim *s, uint32_t i)
 {
 	bool fresh = s->c->oracle;

@@ -10,11 +10,11 @@ void policy_params_default(struct policy_params *p)
 {
 	p->mig_fixed = 0.3;
 	p->bandwidth = 100.0;
-	p->margin = 1.0;
-	p->place_margin = 3.0;
-	p->recent = 0.5;
+	p->margin = 0.0;
+	p->place_margin = 4.0;
+	p->recent = 0.0;
 	p->cpu_bound_min = 0.5;
-	p->benefit = 4.0;
+	p->benefit = 1.0;
 	p->d = 3;
 	p->high = 1.5;
 	p->low = 1.0;

@@ -34,7 +34,7 @@ struct policy_params {
 	double place_margin;  /* the same for placement at birth */
 	double recent;	      /* s: a process migrated less than this ago stays put */
 	double cpu_bound_min; /* processes wanting the CPU less than this are not moved */
-	double benefit;	      /* move only if predicted saving >= benefit × cost (HBD: 1) */
+	double benefit;	      /* ask donor: move only if predicted saving >= benefit × cost */
 	unsigned d;	      /* candidates probed by the location policy */
 	double high;	      /* activation: overloaded above this load index ... */
 	double low;	      /* ... and no longer overloaded below this one */
@@ -83,8 +83,10 @@ bool policy_hbd_eligible(double age, double cost, double n, double m);
  * process of CPU age `age` from a node with load index `src` (counting the process) to one with
  * `dst` (not counting it). For equal capacities it is 2*age*(n - m - 1). */
 double policy_saving(double age, double src, double src_cap, double dst, double dst_cap);
-/* Choose the process to move to a target of load index `dst` (capacity dst_cap) from this node
- * (load index `src`, capacity src_cap). Returns its index, or -ENOENT if none is worth it. */
+/* The donor of a receiver-initiated request with stale information: the process whose predicted
+ * system saving (policy_saving) per unit of cost is largest and at least p->benefit x its cost,
+ * if the requester (load index `dst`, capacity dst_cap) stays p->margin below this node (`src`,
+ * src_cap) after the move. Returns its index, or -ENOENT if none is worth it. */
 int policy_select(const struct policy_proc *procs, size_t n, double now, double src, double src_cap,
 		  double dst, double dst_cap, const struct policy_params *p);
 /* Harchol-Balter & Downey: the oldest process with age > cost/(n - m) (n, m process counts, or
@@ -92,6 +94,12 @@ int policy_select(const struct policy_proc *procs, size_t n, double now, double 
  * ferry uses it when its information about the target is fresh (age <= p->fresh). */
 int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
 		      double dst_m, const struct policy_params *p);
+/* ferry's sender with a power-of-d target (stale information): -ENOENT if the node holds a
+ * single process or if the target (load dst + 1/dst_cap after the move) would end above src minus
+ * p->margin; otherwise policy_select_hbd() in load-per-capacity units (oldest process whose age
+ * exceeds cost / (src - dst)). */
+int policy_select_sender(const struct policy_proc *procs, size_t n, double now, double src,
+			 double dst, double dst_cap, const struct policy_params *p);
 
 /* ---- location ---- */
 

@@ -82,6 +82,15 @@ int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, dou
 	return best;
 }
 
+int policy_select_sender(const struct policy_proc *procs, size_t n, double now, double src,
+			 double dst, double dst_cap, const struct policy_params *p)
+{
+	/* A lone process relieves nobody; the target must not end above the source (+ margin). */
+	if (n < 2 || dst + 1.0 / dst_cap + p->margin > src)
+		return -ENOENT;
+	return policy_select_hbd(procs, n, now, src, dst, p);
+}
+
 int policy_select_usher(const struct policy_proc *procs, size_t n, double now,
 			const struct policy_params *p)
 {

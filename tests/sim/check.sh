@@ -59,8 +59,9 @@ check "man page lists every option" 'diff "$tmp/src" "$tmp/man" >"$tmp/d2"' "$tm
 "$SIM" --no-such-option >/dev/null 2>&1
 check "unknown option: exit status 2" '[ $? -eq 2 ]'
 
-# 4. Drain and owner return through the command line (ferry's row).
-"$SIM" --nodes 16 --procs 20000 --skew 1 --drain 0@100 --owner-returns 15@100 --policy ferry \
+# 4. Drain and owner return through the command line (ferry's row). The time is one at which
+#    node 0 holds work with this seed (checked below: the drain must not be vacuous).
+"$SIM" --nodes 16 --procs 20000 --skew 1 --drain 0@150 --owner-returns 15@150 --policy ferry \
 	>"$tmp/adm.csv"
 check "drain: node 0 had work" '[ "$(field "$tmp/adm.csv" 1 drain_jobs_at)" -gt 0 ]'
 check "drain: emptied" 'awk "BEGIN { exit !($(field "$tmp/adm.csv" 1 drain_empty_s) >= 0) }"'
@@ -80,6 +81,21 @@ for n in 500 2000; do
 		'awk "BEGIN { d = $(field "$tmp/g$n.csv" 1 dead_all_iv); exit !(d > 0 && d <= 15) }"'
 	check "gossip $n: no false death" '[ "$(field "$tmp/g$n.csv" 1 false_dead)" = 0 ]'
 done
+
+# 5b. The issue's target at a small size (16 nodes, 30,000 processes, seeds 1-3, summed mean
+#     slowdown): with gossip ferry beats both baselines; with expensive migration (mean cost
+#     7.4 s) it is within 3% of hbd (the 64-node, 5-seed table in docs/policy.md is the measurement;
+#     the earlier saving-criterion sender fails it: +7.9% here, 6.251 vs 5.793).
+sums() { # args... -> "placement hbd ferry": sums over seeds 1-3 of each one's mean slowdown
+	for sd in 1 2 3; do "$SIM" --nodes 16 --procs 30000 --seed $sd --policy all "$@"; done |
+		awk -F, '{ t[$1] += $6 } END { print t["placement"], t["hbd"], t["ferry"] }'
+}
+read -r gp gh gf <<<"$(sums)"
+read -r ep eh ef <<<"$(sums --mig-fixed 1 --bandwidth 10)"
+check "target: gossip, ferry ($gf) below placement ($gp) and hbd ($gh)" \
+	'awk "BEGIN { exit !($gf < $gp && $gf < $gh) }"'
+check "target: expensive, ferry ($ef) within 3% of hbd ($eh), below placement ($ep)" \
+	'awk "BEGIN { exit !($ef <= 1.03 * $eh && $ef < $ep) }"'
 
 # 6. Deterministic with a seed (wall time excluded).
 for k in 1 2; do "$SIM" --nodes 8 --procs 20000 --seed 7 | cut -d, -f1-18 >"$tmp/d$k"; done

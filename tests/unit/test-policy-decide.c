@@ -52,6 +52,8 @@ static void select_respects_marks_recent_and_margin(void **st)
 				    proc(30, 10, 0)};
 
 	policy_params_default(&p);
+	p.recent = 0.5;
+	p.margin = 1;
 	ps[1].last_migrated = 99.8; /* 0.2 s ago at now = 100, recent = 0.5 */
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), 2);
 	ps[2].cpu_frac = 0.1; /* mostly sleeping: not worth moving */
@@ -62,6 +64,31 @@ static void select_respects_marks_recent_and_margin(void **st)
 	/* Young process: saving 2*age*(src - dst - 1) below the cost. */
 	ps[2].cpu_age = 0.05;
 	assert_int_equal(policy_select(ps, 3, 100.0, 4, 1, 0, 1, &p), -ENOENT);
+}
+
+/* The stale-information sender: HBD's rule (oldest with age > cost / (src - dst)) against
+ * its target, refused for a lone process and when the target would end above the source. */
+static void sender_is_hbd_with_stability(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[3] = {proc(1.0, 100, 0), proc(3.0, 100, 0), proc(0.5, 100, 0)};
+
+	policy_params_default(&p);
+	p.mig_fixed = 1;
+	p.bandwidth = 100; /* cost 2 s each */
+	/* src 3, dst 0: age > 2/3 -> the oldest eligible, 3.0 s. */
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), 1);
+	/* src 3, dst 1: age > 1 -> still the oldest; it is too young with cost 8 (age > 4). */
+	p.mig_fixed = 7;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 1, 1, &p), -ENOENT);
+	p.mig_fixed = 1;
+	/* Target would end above the source: dst + 1 > src. */
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 2.5, 1, &p), -ENOENT);
+	/* A lone process relieves nobody. */
+	assert_int_equal(policy_select_sender(ps, 1, 10.0, 3, 0, 1, &p), -ENOENT);
+	/* The margin is honoured. */
+	p.margin = 1;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 1.5, 1, &p), -ENOENT);
 }
 
 static void select_uses_capacity(void **st)
@@ -121,6 +148,10 @@ static void receiver_refuses(void **st)
 
 	policy_params_default(&p);
 	assert_int_equal(policy_accept(&a, 1, 1, 1000, &o, &p), 0);
+	/* With margin 0 it takes the process as long as it does not end above the sender. */
+	assert_int_equal(policy_accept(&a, 3, 1, 1000, &o, &p), 0);
+	assert_int_equal(policy_accept(&a, 3.5, 1, 1000, &o, &p), -EBUSY);
+	p.margin = 1;
 	assert_int_equal(policy_accept(&a, 2.5, 1, 1000, &o, &p), -EBUSY);
 	assert_int_equal(policy_accept(&a, 1, 1, 50, &o, &p), -ENOMEM);
 	a.draining = true;
@@ -170,6 +201,7 @@ int main(void)
 		cmocka_unit_test(hbd_selects_oldest_eligible),
 		cmocka_unit_test(cost_from_memory),
 		cmocka_unit_test(select_respects_marks_recent_and_margin),
+		cmocka_unit_test(sender_is_hbd_with_stability),
 		cmocka_unit_test(select_uses_capacity),
 		cmocka_unit_test(locate_power_of_d),
 		cmocka_unit_test(place_margin),
