@@ -92,6 +92,10 @@ static int seize_threads(struct dump_ctx *c, struct dproc *p, int *ret_new)
 		p->tids[p->nthreads++] = tids[i];
 		(*ret_new)++;
 	}
+	if (p->nthreads == 0 && proc_stat_read(p->pid, &p->stat) == 0 && p->stat.state == 'Z') {
+		p->zombie = 1; /* it exited between the first look and the seize */
+		return 0;
+	}
 	if (p->nthreads == 0 || p->tids[0] != p->pid)
 		return err_set(c->e, -EOPNOTSUPP,
 			       "pid %d: its main thread has exited while other threads run; "
