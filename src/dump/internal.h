@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/colocate.h"
 #include "common/log.h"
 #include "common/proc.h"
 #include "dump/dump.h"
@@ -21,8 +22,8 @@ struct fd_desc {
 	pid_t pid;
 	int fd;
 	struct stat st;
-	char *path;   /* readlink of /proc/PID/fd/FD, malloc'd */
-	char *fdinfo; /* text of /proc/PID/fdinfo/FD, malloc'd */
+	char *path;	     /* readlink of /proc/PID/fd/FD, malloc'd */
+	char *fdinfo;	     /* text of /proc/PID/fdinfo/FD, malloc'd */
 	char sock_proto[32]; /* sockets: "TCP", "UDPv6", "UNIX", "NETLINK"... ("" otherwise) */
 	uint64_t pos;
 	uint32_t flags;
@@ -62,6 +63,14 @@ struct dshm {
 	uint64_t ino;
 };
 
+/* The content hash of a mapped file already read, keyed by its identity (mem.c). */
+struct dfhash {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+	uint64_t hash;
+};
+#define DUMP_FHASH 32
+
 struct dump_ctx {
 	const struct dump_opts *o;
 	struct ferry_err *e;
@@ -75,9 +84,13 @@ struct dump_ctx {
 	uint64_t page_bytes;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;
-	uint64_t released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
+	uint64_t
+		released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
 	struct dump_stats *st;
-	uint8_t *buf; /* page copy buffer, DUMP_BUF bytes */
+	uint8_t *buf;			 /* page copy buffer, DUMP_BUF bytes */
+	struct colocate pin;		 /* our main thread and the frozen threads on one CPU */
+	struct dfhash fhash[DUMP_FHASH]; /* a ring: a file mapped by several VMAs is read once */
+	size_t nfhash;
 };
 
 #define DUMP_BUF (8UL << 20)

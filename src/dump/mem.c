@@ -55,10 +55,11 @@ static int vma_kind(struct dump_ctx *c, struct dproc *p, const struct proc_vma *
 		return VMA_ANON_PRIVATE;
 	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)"))
 		return VMA_FILE_PRIVATE;
-	return err_set(c->e, -EOPNOTSUPP,
-		       "pid %d mapping %#lx-%#lx (%s): private mapping of a deleted or special file "
-		       "is not supported yet",
-		       p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
+	return err_set(
+		c->e, -EOPNOTSUPP,
+		"pid %d mapping %#lx-%#lx (%s): private mapping of a deleted or special file "
+		"is not supported yet",
+		p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 }
 
 /* Classify every VMA into p->vma_kinds, refusing unsupported ones before anything is touched. */
@@ -79,8 +80,8 @@ int mem_check_vmas(struct dump_ctx *c, struct dproc *p)
 static uint32_t vma_flags(const struct proc_vma *v)
 {
 	static const uint32_t map[][2] = {
-		{PROC_VMF_GROWSDOWN, VMA_F_GROWSDOWN}, {PROC_VMF_DONTFORK, VMA_F_DONTFORK},
-		{PROC_VMF_DONTDUMP, VMA_F_DONTDUMP},   {PROC_VMF_HUGEPAGE, VMA_F_HUGEPAGE},
+		{PROC_VMF_GROWSDOWN, VMA_F_GROWSDOWN},	 {PROC_VMF_DONTFORK, VMA_F_DONTFORK},
+		{PROC_VMF_DONTDUMP, VMA_F_DONTDUMP},	 {PROC_VMF_HUGEPAGE, VMA_F_HUGEPAGE},
 		{PROC_VMF_NOHUGEPAGE, VMA_F_NOHUGEPAGE}, {PROC_VMF_LOCKED, VMA_F_LOCKED},
 		{PROC_VMF_WIPEONFORK, VMA_F_WIPEONFORK},
 	};
@@ -95,6 +96,31 @@ static uint32_t vma_flags(const struct proc_vma *v)
 	return f;
 }
 
+/* XXH64 of the first MiB of a mapped file into v->content_hash; read once per identity, as
+ * a library is mapped by several VMAs and often by several processes. */
+static int file_hash(struct dump_ctx *c, int fd, const char *path, struct img_vma *v)
+{
+	for (size_t i = 0; i < c->nfhash && i < DUMP_FHASH; i++) {
+		const struct dfhash *h = &c->fhash[i];
+		if (h->dev == v->dev && h->ino == v->ino && h->size == v->size &&
+		    h->mtime_ns == v->mtime_ns) {
+			v->content_hash = h->hash;
+			return 0;
+		}
+	}
+	size_t hlen = v->size < (1 << 20) ? v->size : (1 << 20);
+	if (hlen) {
+		void *m = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (m == MAP_FAILED)
+			return err_set(c->e, neg_errno(), "cannot read %s: %m", path);
+		v->content_hash = XXH64(m, hlen, 0);
+		munmap(m, hlen);
+	}
+	c->fhash[c->nfhash++ % DUMP_FHASH] =
+		(struct dfhash){v->dev, v->ino, v->size, v->mtime_ns, v->content_hash};
+	return 0;
+}
+
 /* Identity of a mapped file: checked against the maps line so the path still names the
  * mapped file, and recorded so restore can refuse a changed file. */
 static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_vma *pv,
@@ -103,8 +129,9 @@ static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_
 	struct stat st;
 	_cleanup_close_ int fd = open(pv->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return err_set(c->e, -EOPNOTSUPP, "pid %d mapping %#lx (%s): cannot open the file: %m",
-			       p->pid, (unsigned long)pv->start, pv->path);
+		return err_set(c->e, -EOPNOTSUPP,
+			       "pid %d mapping %#lx (%s): cannot open the file: %m", p->pid,
+			       (unsigned long)pv->start, pv->path);
 	if (st.st_ino != pv->ino || major(st.st_dev) != pv->dev_major ||
 	    minor(st.st_dev) != pv->dev_minor)
 		return err_set(c->e, -EOPNOTSUPP,
@@ -114,15 +141,7 @@ static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_
 	v->ino = st.st_ino;
 	v->size = st.st_size;
 	v->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-	size_t hlen = st.st_size < (1 << 20) ? st.st_size : (1 << 20);
-	if (hlen) {
-		void *m = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED)
-			return err_set(c->e, neg_errno(), "cannot read %s: %m", pv->path);
-		v->content_hash = XXH64(m, hlen, 0);
-		munmap(m, hlen);
-	}
-	return 0;
+	return file_hash(c, fd, pv->path, v);
 }
 
 static void maybe_progress(struct dump_ctx *c)
