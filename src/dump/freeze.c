@@ -75,14 +75,13 @@ static int seize_threads(struct dump_ctx *c, struct dproc *p, int *ret_new)
 		if (r == -ESRCH)
 			continue;
 		if (r == -EPERM)
-			return err_set(
-				c->e, r,
-				"pid %d thread %d: not allowed to trace it (%s): only processes "
-				"the caller could ptrace can be dumped",
-				p->pid, tids[i], strerror(-r));
+			return err_set(c->e, r,
+				       "pid %d thread %d: not allowed to trace it (%s): only processes "
+				       "the caller could ptrace can be dumped",
+				       p->pid, tids[i], strerror(-r));
 		if (r < 0)
-			return err_set(c->e, r, "pid %d thread %d: cannot seize: %s", p->pid,
-				       tids[i], strerror(-r));
+			return err_set(c->e, r, "pid %d thread %d: cannot seize: %s", p->pid, tids[i],
+				       strerror(-r));
 		pid_t *nt = array_reserve(p->tids, &p->tids_cap, p->nthreads + 1, sizeof(*nt));
 		if (!nt) {
 			/* Seized but not recorded: detach at once so nothing stays stopped. */

@@ -22,8 +22,8 @@ struct fd_desc {
 	pid_t pid;
 	int fd;
 	struct stat st;
-	char *path;	     /* readlink of /proc/PID/fd/FD, malloc'd */
-	char *fdinfo;	     /* text of /proc/PID/fdinfo/FD, malloc'd */
+	char *path;   /* readlink of /proc/PID/fd/FD, malloc'd */
+	char *fdinfo; /* text of /proc/PID/fdinfo/FD, malloc'd */
 	char sock_proto[32]; /* sockets: "TCP", "UDPv6", "UNIX", "NETLINK"... ("" otherwise) */
 	uint64_t pos;
 	uint32_t flags;
@@ -84,8 +84,7 @@ struct dump_ctx {
 	uint64_t page_bytes;
 	uint64_t start_ns;
 	uint64_t last_progress_ns;
-	uint64_t
-		released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
+	uint64_t released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
 	struct dump_stats *st;
 	uint8_t *buf;			 /* page copy buffer, DUMP_BUF bytes */
 	struct colocate pin;		 /* our main thread and the frozen threads on one CPU */

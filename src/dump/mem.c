@@ -55,11 +55,10 @@ static int vma_kind(struct dump_ctx *c, struct dproc *p, const struct proc_vma *
 		return VMA_ANON_PRIVATE;
 	if (v->path[0] == '/' && !ends_with(v->path, " (deleted)"))
 		return VMA_FILE_PRIVATE;
-	return err_set(
-		c->e, -EOPNOTSUPP,
-		"pid %d mapping %#lx-%#lx (%s): private mapping of a deleted or special file "
-		"is not supported yet",
-		p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
+	return err_set(c->e, -EOPNOTSUPP,
+		       "pid %d mapping %#lx-%#lx (%s): private mapping of a deleted or special file "
+		       "is not supported yet",
+		       p->pid, (unsigned long)v->start, (unsigned long)v->end, v->path);
 }
 
 /* Classify every VMA into p->vma_kinds, refusing unsupported ones before anything is touched. */
@@ -80,8 +79,8 @@ int mem_check_vmas(struct dump_ctx *c, struct dproc *p)
 static uint32_t vma_flags(const struct proc_vma *v)
 {
 	static const uint32_t map[][2] = {
-		{PROC_VMF_GROWSDOWN, VMA_F_GROWSDOWN},	 {PROC_VMF_DONTFORK, VMA_F_DONTFORK},
-		{PROC_VMF_DONTDUMP, VMA_F_DONTDUMP},	 {PROC_VMF_HUGEPAGE, VMA_F_HUGEPAGE},
+		{PROC_VMF_GROWSDOWN, VMA_F_GROWSDOWN}, {PROC_VMF_DONTFORK, VMA_F_DONTFORK},
+		{PROC_VMF_DONTDUMP, VMA_F_DONTDUMP},   {PROC_VMF_HUGEPAGE, VMA_F_HUGEPAGE},
 		{PROC_VMF_NOHUGEPAGE, VMA_F_NOHUGEPAGE}, {PROC_VMF_LOCKED, VMA_F_LOCKED},
 		{PROC_VMF_WIPEONFORK, VMA_F_WIPEONFORK},
 	};
@@ -129,9 +128,8 @@ static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_
 	struct stat st;
 	_cleanup_close_ int fd = open(pv->path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0)
-		return err_set(c->e, -EOPNOTSUPP,
-			       "pid %d mapping %#lx (%s): cannot open the file: %m", p->pid,
-			       (unsigned long)pv->start, pv->path);
+		return err_set(c->e, -EOPNOTSUPP, "pid %d mapping %#lx (%s): cannot open the file: %m",
+			       p->pid, (unsigned long)pv->start, pv->path);
 	if (st.st_ino != pv->ino || major(st.st_dev) != pv->dev_major ||
 	    minor(st.st_dev) != pv->dev_minor)
 		return err_set(c->e, -EOPNOTSUPP,

@@ -148,20 +148,18 @@ static int check_perm(struct restore_ctx *c, const struct img_proc_model *m)
 			       p->pid);
 	for (int i = 0; i < 4; i++)
 		if (p->uid[i] != uid || p->gid[i] != gid)
-			return err_set(
-				c->e, -EPERM,
-				"pid %d ran as uid %u gid %u: only root may restore processes "
-				"of other users",
-				p->pid, p->uid[0], p->gid[0]);
+			return err_set(c->e, -EPERM,
+				       "pid %d ran as uid %u gid %u: only root may restore processes "
+				       "of other users",
+				       p->pid, p->uid[0], p->gid[0]);
 	for (size_t t = 0; t < m->nthreads; t++)
 		for (int i = 0; i < 4; i++)
 			if (m->threads[t].t.uid[i] != uid || m->threads[t].t.gid[i] != gid)
-				return err_set(
-					c->e, -EPERM,
-					"pid %d thread %u ran as uid %u gid %u: only root may "
-					"restore processes of other users",
-					p->pid, m->threads[t].t.tid, m->threads[t].t.uid[0],
-					m->threads[t].t.gid[0]);
+				return err_set(c->e, -EPERM,
+					       "pid %d thread %u ran as uid %u gid %u: only root may "
+					       "restore processes of other users",
+					       p->pid, m->threads[t].t.tid, m->threads[t].t.uid[0],
+					       m->threads[t].t.gid[0]);
 	return 0;
 }
 
