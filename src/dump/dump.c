@@ -132,7 +132,11 @@ static int dump_all(struct dump_ctx *c)
 		if ((r = dump_task(c, p)) < 0)
 			return r;
 		test_signal_hook(p);
-		if (!p->zombie && ((r = dump_mem(c, p)) < 0 || (r = dump_files(c, p)) < 0))
+		/* unpinned while copying memory: the image writer's thread needs the other CPU */
+		colocate_pause(&c->pin);
+		r = p->zombie ? 0 : dump_mem(c, p);
+		colocate_resume(&c->pin);
+		if (r < 0 || (!p->zombie && (r = dump_files(c, p)) < 0))
 			return r;
 		c->st->nthreads += p->nthreads;
 	}
@@ -169,6 +173,7 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	if (r < 0)
 		goto out;
 	frozen_at = mono_ns();
+	colocate_begin(&c.pin);
 	r = freeze_tree(&c);
 	if (r == 0)
 		r = dump_all(&c);
@@ -178,6 +183,8 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	if (r == 0 && o->before_release && o->before_release(o->userdata, (struct dump_hold *)&c) != 0)
 		r = err_set(e, -ECANCELED, "pid %d: release cancelled, the tree continues", o->pid);
 	res_dump_done(&c, r < 0 || o->leave_running);
+	/* the frozen threads get their own CPU masks back before they run again */
+	colocate_end(&c.pin, r < 0 || o->leave_running);
 	if (r == 0 && !o->leave_running)
 		kill_tree(&c);
 	else

@@ -90,6 +90,7 @@ static int seize_threads(struct dump_ctx *c, struct dproc *p, int *ret_new)
 		}
 		p->tids = nt;
 		p->tids[p->nthreads++] = tids[i];
+		colocate_thread(&c->pin, tids[i]);
 		(*ret_new)++;
 	}
 	if (p->nthreads == 0 && proc_stat_read(p->pid, &p->stat) == 0 && p->stat.state == 'Z') {

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 
+#include "common/colocate.h"
 #include "common/log.h"
 #include "common/proc.h"
 #include "dump/dump.h"
@@ -62,6 +63,14 @@ struct dshm {
 	uint64_t ino;
 };
 
+/* The content hash of a mapped file already read, keyed by its identity (mem.c). */
+struct dfhash {
+	uint64_t dev, ino, size;
+	int64_t mtime_ns;
+	uint64_t hash;
+};
+#define DUMP_FHASH 32
+
 struct dump_ctx {
 	const struct dump_opts *o;
 	struct ferry_err *e;
@@ -77,7 +86,10 @@ struct dump_ctx {
 	uint64_t last_progress_ns;
 	uint64_t released_ns; /* when kill_tree sent SIGKILL or thaw_tree detached the last thread */
 	struct dump_stats *st;
-	uint8_t *buf; /* page copy buffer, DUMP_BUF bytes */
+	uint8_t *buf;			 /* page copy buffer, DUMP_BUF bytes */
+	struct colocate pin;		 /* our main thread and the frozen threads on one CPU */
+	struct dfhash fhash[DUMP_FHASH]; /* a ring: a file mapped by several VMAs is read once */
+	size_t nfhash;
 };
 
 #define DUMP_BUF (8UL << 20)

@@ -98,6 +98,31 @@ static uint32_t vma_flags(const struct proc_vma *v)
 	return f;
 }
 
+/* XXH64 of the first MiB of a mapped file into v->content_hash; read once per identity, as
+ * a library is mapped by several VMAs and often by several processes. */
+static int file_hash(struct dump_ctx *c, int fd, const char *path, struct img_vma *v)
+{
+	for (size_t i = 0; i < c->nfhash && i < DUMP_FHASH; i++) {
+		const struct dfhash *h = &c->fhash[i];
+		if (h->dev == v->dev && h->ino == v->ino && h->size == v->size &&
+		    h->mtime_ns == v->mtime_ns) {
+			v->content_hash = h->hash;
+			return 0;
+		}
+	}
+	size_t hlen = v->size < (1 << 20) ? v->size : (1 << 20);
+	if (hlen) {
+		void *m = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+		if (m == MAP_FAILED)
+			return err_set(c->e, neg_errno(), "cannot read %s: %m", path);
+		v->content_hash = XXH64(m, hlen, 0);
+		munmap(m, hlen);
+	}
+	c->fhash[c->nfhash++ % DUMP_FHASH] =
+		(struct dfhash){v->dev, v->ino, v->size, v->mtime_ns, v->content_hash};
+	return 0;
+}
+
 /* Identity of a mapped file: checked against the maps line so the path still names the
  * mapped file, and recorded so restore can refuse a changed file. */
 static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_vma *pv,
@@ -118,15 +143,7 @@ static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_
 	v->ino = st.st_ino;
 	v->size = st.st_size;
 	v->mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
-	size_t hlen = st.st_size < (1 << 20) ? st.st_size : (1 << 20);
-	if (hlen) {
-		void *m = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (m == MAP_FAILED)
-			return err_set(c->e, neg_errno(), "cannot read %s: %m", pv->path);
-		v->content_hash = XXH64(m, hlen, 0);
-		munmap(m, hlen);
-	}
-	return 0;
+	return file_hash(c, fd, pv->path, v);
 }
 
 static void maybe_progress(struct dump_ctx *c)

@@ -67,6 +67,21 @@ static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *
 	return 0;
 }
 
+/* A file mapped by several VMAs (and processes) is checked once: vm has the same path and
+ * recorded identity as one of the done ones. */
+static int already_checked(const struct img_vma_model *vm, const struct img_vma_model **done,
+			   size_t ndone)
+{
+	for (size_t i = 0; i < ndone; i++) {
+		const struct img_vma *a = &done[i]->v, *b = &vm->v;
+		if (a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+		    a->mtime_ns == b->mtime_ns && a->content_hash == b->content_hash &&
+		    !strcmp(done[i]->path, vm->path))
+			return 1;
+	}
+	return 0;
+}
+
 static int check_pid_free(struct restore_ctx *c, pid_t pid)
 {
 	char path[64], comm[64] = "?";
@@ -150,6 +165,9 @@ static int check_perm(struct restore_ctx *c, const struct img_proc_model *m)
 
 int restore_preflight(struct restore_ctx *c)
 {
+	enum { NDONE = 16 };
+	const struct img_vma_model *done[NDONE];
+	size_t ndone = 0;
 	int r = check_host(c);
 	if (r == 0)
 		r = res_validate_all(c->m, c->e);
@@ -162,10 +180,14 @@ int restore_preflight(struct restore_ctx *c)
 			r = check_pid_free(c, p->p.pid);
 		for (size_t t = 1; r == 0 && t < p->nthreads; t++)
 			r = check_pid_free(c, p->threads[t].t.tid);
-		for (size_t v = 0; r == 0 && v < p->nvmas; v++)
-			if (p->vmas[v].v.kind == VMA_FILE_PRIVATE ||
-			    p->vmas[v].v.kind == VMA_FILE_SHARED)
-				r = check_mapped_file(c, &p->vmas[v]);
+		for (size_t v = 0; r == 0 && v < p->nvmas; v++) {
+			const struct img_vma_model *vm = &p->vmas[v];
+			if ((vm->v.kind != VMA_FILE_PRIVATE && vm->v.kind != VMA_FILE_SHARED) ||
+			    already_checked(vm, done, ndone < NDONE ? ndone : NDONE))
+				continue;
+			r = check_mapped_file(c, vm);
+			done[ndone++ % NDONE] = vm;
+		}
 	}
 	return r;
 }

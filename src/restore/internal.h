@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "common/colocate.h"
 #include "common/log.h"
 #include "common/vdso.h"
 #include "image/image.h"
@@ -57,6 +58,9 @@ struct restore_ctx {
 	/* per-restore state of the resource kinds (src/res/), freed by their cleanup() */
 	void *file_state[FILE_KIND_MAX];
 	void *tree_state[TREE_TAG_MAX + 1];
+	/* our main thread and the seeds on one CPU while we drive them; the restored threads get
+	 * our own mask (what they would have inherited) before they resume */
+	struct colocate pin;
 };
 
 /* seed.c */

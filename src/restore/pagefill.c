@@ -261,8 +261,11 @@ int pages_fill(struct restore_ctx *c, struct rproc *p)
 			f.ufd = safe_close(f.ufd);
 	}
 	r = plan(&f, p);
+	/* the workers need both CPUs: our main thread leaves the seeds' CPU meanwhile */
+	colocate_pause(&c->pin);
 	if (r == 0)
 		run_workers(&f, bytes);
+	colocate_resume(&c->pin);
 	if (f.ufd >= 0) {
 		int r2 = uffd_unregister(c, &f, p);
 		r = r ? r : r2;

@@ -44,6 +44,9 @@ static void detach_all(struct restore_ctx *c)
 		struct rproc *p = &c->procs[i];
 		for (size_t t = 0; p->seized && t < p->m->nthreads; t++)
 			if (p->tids[t])
+				colocate_release(&c->pin, p->tids[t]);
+		for (size_t t = 0; p->seized && t < p->m->nthreads; t++)
+			if (p->tids[t])
 				remote_detach(p->tids[t]);
 	}
 }
@@ -96,6 +99,7 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 	}
 	for (size_t i = 0; i < c.m->nprocs; i++)
 		c.procs[i].m = &c.m->procs[i];
+	colocate_begin(&c.pin);
 	r = restore_all(&c);
 	if (r == 0 && o->before_resume && o->before_resume(o->userdata) != 0)
 		r = err_set(e, -ECANCELED, "restore cancelled before the tree resumed");
@@ -103,6 +107,7 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 		seeds_kill(&c);
 	else
 		detach_all(&c);
+	colocate_end(&c.pin, 0);
 	files_close_all(&c);
 	res_restore_cleanup(&c, r < 0);
 	st->root_pid = r < 0 ? 0 : c.root;
