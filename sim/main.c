@@ -50,7 +50,9 @@ static const char usage[] =
 	"  --tick S            periodic activation, s (0.5)\n"
 	"  --d D               candidates for the power of d choices (3)\n"
 	"  --margin M          stability margin for migration, load per capacity (0)\n"
-	"  --place-margin M    stability margin for placement at birth (4)\n"
+	"  --place-margin M    stability margin for placement at birth (4; 2 with --precopy)\n"
+	"  --precopy-life K    with --precopy, the sender moves a process only if its age\n"
+	"                      exceeds K x cost + cost / (src - dst) (100)\n"
 	"  --base-place-margin M  the placement baseline's margin: it places a birth on the\n"
 	"                      least loaded node if that is M below the local node (2)\n"
 	"  --recent S          no re-migration within S seconds (0)\n"
@@ -109,6 +111,7 @@ enum {
 	O_OWNER,
 	O_PRECOPY,
 	O_BPMARGIN,
+	O_PLIFE,
 };
 
 static const struct option opts[] = {
@@ -152,6 +155,7 @@ static const struct option opts[] = {
 	{"owner-returns", 1, 0, O_OWNER},
 	{"precopy", 0, 0, O_PRECOPY},
 	{"base-place-margin", 1, 0, O_BPMARGIN},
+	{"precopy-life", 1, 0, O_PLIFE},
 	{0, 0, 0, 0},
 };
 
@@ -210,6 +214,8 @@ static double *slot(struct sim_cfg *c, int o, double *tmp)
 		return &c->params.place_margin;
 	case O_BPMARGIN:
 		return &c->base_place_margin;
+	case O_PLIFE:
+		return &c->params.precopy_life;
 	case O_RECENT:
 		return &c->params.recent;
 	case O_BENEFIT:
@@ -326,6 +332,7 @@ static int validate(const struct sim_cfg *c)
 	    !(c->alpha > 0) || !(c->gossip.interval > 0) || !(c->tick > 0) ||
 	    !(c->params.bandwidth > 0) || c->slow_frac < 0 || c->slow_frac > 1 ||
 	    !(c->slow_speed > 0) || c->place_cost < 0 || c->params.mig_fixed < 0 ||
+	    !(c->params.precopy_life >= 0) ||
 	    c->drain_node >= (int64_t)c->nodes || c->owner_node >= (int64_t)c->nodes)
 		return -EINVAL;
 	return 0;
@@ -393,6 +400,15 @@ int main(int argc, char **argv)
 	/* Unless given, the expiry of view entries follows the gossip interval. */
 	if (!strstr_args(argc, argv, "--max-age"))
 		c.gossip.max_age = 3.0 * c.gossip.interval;
+	/* The transfer mode, as ferryd sets it from its migration strategy; an explicit
+	 * --place-margin still wins over the mode's default. */
+	if (c.precopy) {
+		double pm = c.params.place_margin;
+
+		policy_params_transfer(&c.params, true);
+		if (strstr_args(argc, argv, "--place-margin"))
+			c.params.place_margin = pm;
+	}
 	if (a.gossip_only > 0)
 		return run_gossip(&c, a.gossip_only) < 0;
 	r = sim_workload(&c, &w, &n, err, sizeof(err));

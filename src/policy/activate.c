@@ -23,6 +23,15 @@ void policy_params_default(struct policy_params *p)
 	p->place_cost = 0.3;
 	p->inv_life = 0.0;
 	p->fresh = 0.1;
+	p->precopy = false;
+	p->precopy_life = 100.0;
+}
+
+void policy_params_transfer(struct policy_params *p, bool precopy)
+{
+	p->precopy = precopy;
+	if (precopy)
+		p->place_margin = 2.0;
 }
 
 /* Order matters: an administrator's drain and the owner's return override load balancing, and

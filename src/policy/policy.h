@@ -43,9 +43,17 @@ struct policy_params {
 	double place_cost;    /* s: cost of remote execution at birth */
 	double inv_life;      /* 1/s: measured mean of 1/(CPU demand) of finished processes */
 	double fresh;	      /* s: information younger than this is trusted without margin */
+	bool precopy;	      /* transfer mode: the migrant runs on its source until the end */
+	double precopy_life;  /* pre-copy sender: transfer times of age needed beyond HBD's */
 };
 
 void policy_params_default(struct policy_params *p);
+/* Sets the transfer mode of the migration mechanism (as ferryd knows it from the strategy it
+ * uses). Stop-and-copy (the default) freezes the migrant for the transfer; under pre-copy it
+ * keeps running on, and loading, its source until the transfer ends, so a move relieves the
+ * source only then: the sender asks for a longer expected life (precopy_life) and placement at
+ * birth, which relieves at once, uses a smaller margin (2 instead of 4). */
+void policy_params_transfer(struct policy_params *p, bool precopy);
 
 /* ---- activation ---- */
 
@@ -97,7 +105,8 @@ int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, dou
 /* ferry's sender with a power-of-d target (stale information): -ENOENT if the node holds a
  * single process or if the target (load dst + 1/dst_cap after the move) would end above src minus
  * p->margin; otherwise policy_select_hbd() in load-per-capacity units (oldest process whose age
- * exceeds cost / (src - dst)). */
+ * exceeds cost / (src - dst)). Under pre-copy (p->precopy) the age must exceed
+ * p->precopy_life x cost + cost / (src - dst): the move pays only after the transfer. */
 int policy_select_sender(const struct policy_proc *procs, size_t n, double now, double src,
 			 double dst, double dst_cap, const struct policy_params *p);
 

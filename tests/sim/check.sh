@@ -96,6 +96,17 @@ check "target: gossip, ferry ($gf) below placement ($gp) and hbd ($gh)" \
 	'awk "BEGIN { exit !($gf < $gp && $gf < $gh) }"'
 check "target: expensive, ferry ($ef) within 3% of hbd ($eh), below placement ($ep)" \
 	'awk "BEGIN { exit !($ef <= 1.03 * $eh && $ef < $ep) }"'
+# 5c. Pre-copy with expensive migration (diagnostic model: no parking): ferry, told the transfer
+#     mode, must beat hbd and the best placement margin (3 here). With the stop-and-copy
+#     settings (--precopy-life 0 --place-margin 4) it does not: 8.290 vs placement-m3 7.894.
+read -r _ ph pf <<<"$(sums --precopy --mig-fixed 1 --bandwidth 10)"
+pp=$(for sd in 1 2 3; do "$SIM" --nodes 16 --procs 30000 --seed $sd --policy placement \
+	--base-place-margin 3 --precopy --mig-fixed 1 --bandwidth 10; done |
+	awk -F, '$1 == "placement" { t += $6 } END { print t }')
+check "target: precopy expensive, ferry ($pf) below placement-m3 ($pp) and hbd ($ph)" \
+	'awk "BEGIN { exit !($pf < $pp && $pf < $ph) }"'
+"$SIM" --precopy-life -1 --procs 1 >/dev/null 2>&1
+check "--precopy-life -1: exit status 2" '[ $? -eq 2 ]'
 
 # 6. Deterministic with a seed (wall time excluded).
 for k in 1 2; do "$SIM" --nodes 8 --procs 20000 --seed 7 | cut -d, -f1-18 >"$tmp/d$k"; done

@@ -91,6 +91,46 @@ static void sender_is_hbd_with_stability(void **st)
 	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 1.5, 1, &p), -ENOENT);
 }
 
+/* Pre-copy: HBD's threshold applies to the life left after precopy_life transfer times;
+ * policy_params_transfer() sets the mode and the smaller placement margin. */
+static void sender_precopy(void **st)
+{
+	struct policy_params p;
+	struct policy_proc ps[3] = {proc(30, 100, 0), proc(50, 100, 0), proc(10, 100, 0)};
+
+	policy_params_default(&p);
+	assert_false(p.precopy);
+	assert_true(p.place_margin == 4.0);
+	p.mig_fixed = 1;
+	p.bandwidth = 100; /* cost 2 s each */
+	/* Stop-and-copy: HBD's rule, the oldest (50 s). */
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), 1);
+	policy_params_transfer(&p, true);
+	assert_true(p.precopy);
+	assert_true(p.place_margin == 2.0);
+	assert_true(p.precopy_life == 100.0);
+	/* Default: 100 transfer times = 200 s, nobody is that old. */
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), -ENOENT);
+	/* precopy_life 20: age > 40 + 2/3 -> only the 50 s one. */
+	p.precopy_life = 20;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), 1);
+	/* src 3, dst 1.9: age > 40 + 2/1.1 = 41.8: still the 50 s one. */
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 1.9, 1, &p), 1);
+	/* precopy_life 24: age > 48 + 2/1.01 = 49.98 -> 50 s is eligible; 48 + 2/1 = 50 is not. */
+	p.precopy_life = 24;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 1.99, 1, &p), 1);
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 2.0, 1, &p), -ENOENT);
+	/* The oldest is pinned: the next one (30 s) is too young for 48 + 2/3. */
+	ps[1].flags = POLICY_PROC_NOMIGRATE;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), -ENOENT);
+	/* precopy_life 0: HBD's rule again, the oldest movable (30 s). */
+	p.precopy_life = 0;
+	assert_int_equal(policy_select_sender(ps, 3, 10.0, 3, 0, 1, &p), 0);
+	/* Back to stop-and-copy: the mode is cleared, the margin left as the caller has it. */
+	policy_params_transfer(&p, false);
+	assert_false(p.precopy);
+}
+
 static void select_uses_capacity(void **st)
 {
 	struct policy_params p;
@@ -202,6 +242,7 @@ int main(void)
 		cmocka_unit_test(cost_from_memory),
 		cmocka_unit_test(select_respects_marks_recent_and_margin),
 		cmocka_unit_test(sender_is_hbd_with_stability),
+		cmocka_unit_test(sender_precopy),
 		cmocka_unit_test(select_uses_capacity),
 		cmocka_unit_test(locate_power_of_d),
 		cmocka_unit_test(place_margin),
