@@ -12,12 +12,12 @@
 #include "common/remote.h"
 #include "dump/internal.h"
 
-static struct dproc *find_proc(struct dump_ctx *c, pid_t pid)
+int dump_in_tree(const struct dump_ctx *c, pid_t pid)
 {
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (c->procs[i].pid == pid)
-			return &c->procs[i];
-	return NULL;
+			return 1;
+	return 0;
 }
 
 static int add_proc(struct dump_ctx *c, pid_t pid, pid_t ppid)
@@ -135,7 +135,7 @@ static int scan_proc(struct dump_ctx *c, size_t idx, int *ret_new)
 		return err_set(c->e, r, "pid %d: cannot list children: %s", c->procs[idx].pid,
 			       strerror(-r));
 	for (size_t k = 0; k < nk; k++) {
-		if (find_proc(c, kids[k]))
+		if (dump_in_tree(c, kids[k]))
 			continue;
 		r = add_proc(c, kids[k], c->procs[idx].pid);
 		if (r < 0)

@@ -95,6 +95,8 @@ struct dump_ctx {
 #define DUMP_BUF (8UL << 20)
 
 /* freeze.c */
+/* 1 if pid is one of the tree's processes found so far (freeze.c). */
+int dump_in_tree(const struct dump_ctx *c, pid_t pid);
 int freeze_tree(struct dump_ctx *c) MUST_CHECK;
 void thaw_tree(struct dump_ctx *c);
 void kill_tree(struct dump_ctx *c);

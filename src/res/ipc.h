@@ -46,8 +46,12 @@ struct sysv_shm_att {
 struct dump_ctx;
 struct dproc;
 struct proc_vma;
+struct restore_ctx;
 /* sysvshm.c, for mem.c: 0 for an attachment res/sysvshm.c saves, or a refusal. */
 int sysv_shm_check_vma(struct dump_ctx *c, struct dproc *p, const struct proc_vma *v);
+/* sysv.c: make the kernel hand out id next for kind `what` ("msg", "sem" or "shm"; root only),
+ * through /proc/sys/kernel/<what>_next_id. */
+int sysv_set_next_id(struct restore_ctx *c, const char *what, int id);
 
 /* FILE_MQUEUE, REC_FILE_DATA tag MQ_TAG_STATE: the queue, then its messages in order. */
 #define MQ_TAG_STATE 1

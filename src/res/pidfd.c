@@ -27,14 +27,6 @@ static int pidfd_match(const struct fd_desc *d)
 	return !strcmp(d->path, "anon_inode:[pidfd]") || !strncmp(d->path, "pidfd:", 6);
 }
 
-static int in_tree(struct dump_ctx *c, pid_t pid)
-{
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i].pid == pid)
-			return 1;
-	return 0;
-}
-
 static int pidfd_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 {
 	int32_t pid;
@@ -45,7 +37,7 @@ static int pidfd_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 		return err_set(c->e, -EOPNOTSUPP,
 			       "pid %d fd %d is a pidfd of a process that exited and was reaped",
 			       p->pid, d->fd);
-	if (!in_tree(c, pid))
+	if (!dump_in_tree(c, pid))
 		return err_set(
 			c->e, -EOPNOTSUPP,
 			"pid %d fd %d is a pidfd of pid %d, which is outside the dumped tree%s",

@@ -40,16 +40,6 @@ int res_pipe_check(struct dump_ctx *c, struct dproc *p, struct fd_desc *d)
 	return 0;
 }
 
-static int in_tree(struct dump_ctx *c, pid_t pid)
-{
-	if (pid == getpid())
-		return 1;
-	for (size_t i = 0; i < c->nprocs; i++)
-		if (c->procs[i].pid == pid)
-			return 1;
-	return 0;
-}
-
 /* Does /proc/PID/fd/FD name the file `target` (readlink text) with dev/ino? */
 static int same_file(const char *fdpath, const char *target, dev_t dev, ino_t ino)
 {
@@ -91,7 +81,7 @@ static void find_outside(struct dump_ctx *c, const struct fd_desc *d, struct res
 	struct dirent *e;
 	while (proc && info->noutside < PIPE_MAX_OUTSIDE && (e = readdir(proc))) {
 		pid_t pid = atoi(e->d_name);
-		if (pid > 0 && !in_tree(c, pid))
+		if (pid > 0 && pid != getpid() && !dump_in_tree(c, pid))
 			scan_proc_fds(pid, d, info);
 	}
 	if (proc)

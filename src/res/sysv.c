@@ -46,14 +46,6 @@ union sysv_semun {
 	unsigned short *array;
 };
 
-static int in_tree(const struct dump_ctx *c, pid_t pid)
-{
-	for (size_t i = 0; pid > 0 && i < c->nprocs; i++)
-		if (c->procs[i].pid == pid)
-			return 1;
-	return 0;
-}
-
 static int write_obj(struct dump_ctx *c, uint32_t tag, pid_t user, const struct sysv_obj *o,
 		     const void *tail, size_t len)
 {
@@ -138,7 +130,7 @@ static int dump_queue(struct dump_ctx *c, int id)
 	struct msqid_ds ds;
 	if (msgctl(id, IPC_STAT, &ds) < 0)
 		return err_set(c->e, neg_errno(), "SysV message queue %d: IPC_STAT: %m", id);
-	if (!in_tree(c, ds.msg_lspid) && !in_tree(c, ds.msg_lrpid))
+	if (!dump_in_tree(c, ds.msg_lspid) && !dump_in_tree(c, ds.msg_lrpid))
 		return 0;
 	if (ds.msg_qnum > SYSV_MAX_COUNT)
 		return err_set(c->e, -E2BIG, "SysV message queue %d holds %lu messages, above %d",
@@ -153,7 +145,7 @@ static int dump_queue(struct dump_ctx *c, int id)
 	_cleanup_free_ uint8_t *buf = NULL;
 	size_t len = 0;
 	int r = copy_messages(c, id, o.count, &buf, &len);
-	pid_t user = in_tree(c, ds.msg_lspid) ? ds.msg_lspid : ds.msg_lrpid;
+	pid_t user = dump_in_tree(c, ds.msg_lspid) ? ds.msg_lspid : ds.msg_lrpid;
 	return r < 0 ? r : write_obj(c, TREE_SYSV_MSG, user, &o, buf, len);
 }
 
@@ -173,7 +165,7 @@ static int dump_set(struct dump_ctx *c, int id)
 	pid_t user = 0;
 	for (unsigned long i = 0; i < ds.sem_nsems && !user; i++) {
 		pid_t last = semctl(id, i, GETPID);
-		user = in_tree(c, last) ? last : 0;
+		user = dump_in_tree(c, last) ? last : 0;
 	}
 	if (!user)
 		return 0;
@@ -246,7 +238,8 @@ static int sem_validate(const struct img_model *m, const struct img_data *d, str
 
 /* ---- restore ---- */
 
-static int set_next_id(struct restore_ctx *c, const char *what, int id)
+/* See ipc.h. */
+int sysv_set_next_id(struct restore_ctx *c, const char *what, int id)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/sys/kernel/%s_next_id", what);
@@ -291,7 +284,7 @@ static int existing(struct restore_ctx *c, const char *what, const struct sysv_o
 static int create_obj(struct restore_ctx *c, const struct sysv_obj *o, int is_sem)
 {
 	const char *what = is_sem ? "semaphore set" : "message queue";
-	int r = set_next_id(c, is_sem ? "sem" : "msg", o->id);
+	int r = sysv_set_next_id(c, is_sem ? "sem" : "msg", o->id);
 	if (r < 0)
 		return r;
 	key_t key = o->key ? o->key : IPC_PRIVATE;

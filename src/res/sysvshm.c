@@ -74,14 +74,6 @@ int sysv_shm_check_vma(struct dump_ctx *c, struct dproc *p, const struct proc_vm
 
 /* ---- dump ---- */
 
-static int in_tree(const struct dump_ctx *c, pid_t pid)
-{
-	for (size_t i = 0; pid > 0 && i < c->nprocs; i++)
-		if (c->procs[i].pid == pid)
-			return 1;
-	return 0;
-}
-
 /* Append every attachment of segment id by the tree to *att. */
 static int collect_atts(const struct dump_ctx *c, int id, struct sysv_shm_att **att, size_t *n)
 {
@@ -132,7 +124,7 @@ static int dump_seg(struct dump_ctx *c, int id)
 			       id, SYSV_SHM_MAX_ATT);
 	if (r < 0)
 		return r;
-	if (!natt && (!in_tree(c, ds.shm_cpid) && !in_tree(c, ds.shm_lpid)))
+	if (!natt && (!dump_in_tree(c, ds.shm_cpid) && !dump_in_tree(c, ds.shm_lpid)))
 		return 0;
 	if (ds.shm_segsz > SYSV_SHM_MAX_SIZE)
 		return err_set(c->e, -E2BIG,
@@ -156,7 +148,7 @@ static int dump_seg(struct dump_ctx *c, int id)
 	if ((r = read_contents(c, id, s.size, &body)) < 0)
 		return r;
 	size_t alen = natt * sizeof(*att);
-	pid_t user = in_tree(c, ds.shm_lpid) ? ds.shm_lpid : ds.shm_cpid;
+	pid_t user = dump_in_tree(c, ds.shm_lpid) ? ds.shm_lpid : ds.shm_cpid;
 	struct img_tree_data d = {.tag = TREE_SYSV_SHM, .pid = natt ? att[0].pid : (uint32_t)user};
 	_cleanup_free_ uint8_t *head = malloc(sizeof(d) + sizeof(s) + alen);
 	if (!head)
@@ -248,20 +240,6 @@ struct shm_created {
 	int ids[SHM_MAX_SEGS];
 };
 
-static int set_next_id(struct restore_ctx *c, int id)
-{
-	const char *path = "/proc/sys/kernel/shm_next_id";
-	FILE *f = fopen(path, "we");
-	if (!f || fprintf(f, "%d\n", id) < 0 || fclose(f) != 0) {
-		int err = f ? -EIO : neg_errno();
-		return err_set(c->e, err,
-			       "SysV shared memory segment %d: cannot choose the id through %s "
-			       "(needs root)",
-			       id, path);
-	}
-	return 0;
-}
-
 /* 1 if the id holds the same segment (key and size), 0 if free, -EEXIST if taken. */
 static int existing(struct restore_ctx *c, const struct sysv_shm_seg *s)
 {
@@ -320,7 +298,7 @@ static int fill(struct restore_ctx *c, const struct sysv_shm_seg *s, const uint8
 
 static int create_seg(struct restore_ctx *c, const struct sysv_shm_seg *s, const uint8_t *body)
 {
-	int r = set_next_id(c, s->id);
+	int r = sysv_set_next_id(c, "shm", s->id);
 	if (r < 0)
 		return r;
 	key_t key = s->key ? s->key : IPC_PRIVATE;
