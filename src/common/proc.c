@@ -66,6 +66,7 @@ int proc_stat_parse(const char *text, struct proc_stat *ret)
 	ret->ppid = f[0];
 	ret->pgrp = f[1];
 	ret->session = f[2];
+	ret->flags = (uint32_t)f[5];
 	ret->nice = (long)(long long)f[15];
 	ret->start_code = f[22];
 	ret->end_code = f[23];
@@ -150,6 +151,10 @@ int proc_status_parse(const char *text, struct proc_status *s)
 			s->umask = strtoul(v, NULL, 8);
 		else if (KEY("TracerPid"))
 			s->tracer_pid = strtol(v, NULL, 10);
+		else if (KEY("SigPnd"))
+			s->sig_pnd = strtoull(v, NULL, 16);
+		else if (KEY("ShdPnd"))
+			s->shd_pnd = strtoull(v, NULL, 16);
 		else if (KEY("NoNewPrivs"))
 			s->no_new_privs = strtol(v, NULL, 10);
 		else if (KEY("Threads"))

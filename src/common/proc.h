@@ -15,6 +15,7 @@ struct proc_stat {
 	char state;
 	char comm[16];
 	int ppid, pgrp, session;
+	uint32_t flags; /* PF_* of the kernel (field 9), e.g. PF_EXITING 0x4 */
 	long nice;
 	unsigned rt_priority, policy;
 	int exit_signal;
@@ -30,6 +31,7 @@ struct proc_status {
 	uint32_t umask;
 	int tracer_pid;
 	int no_new_privs;
+	uint64_t sig_pnd, shd_pnd; /* pending signals: the thread's, the process's (bit sig-1) */
 	int nthreads;
 	uint32_t ngroups;
 	uint32_t groups[256];

@@ -156,38 +156,20 @@ void worker_read_events(struct ferryd *d, struct worker *w)
 	}
 }
 
-/* Whether pid is dying: a SIGKILL pending, or already in its exit (PF_EXITING in the flags,
- * field 9 of /proc/PID/stat), where it may still look runnable for a while. */
-static int dying(pid_t pid)
-{
-	char path[64], buf[4096];
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (proc_read_text(path, buf, sizeof(buf)) < 0)
-		return 1; /* gone */
-	static const char *const keys[] = {"\nSigPnd:", "\nShdPnd:"};
-	for (size_t k = 0; k < 2; k++) {
-		const char *l = strstr(buf, keys[k]);
-		if (l && (strtoull(l + 8, NULL, 16) & (1ULL << (SIGKILL - 1))))
-			return 1;
-	}
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (proc_read_text(path, buf, sizeof(buf)) < 0)
-		return 1;
-	const char *f = strrchr(buf, ')');
-	unsigned long flags = 0;
-	if (!f || sscanf(f + 1, " %*c %*d %*d %*d %*d %*d %lu", &flags) != 1)
-		return 0;
-	return (flags & 0x4) != 0; /* PF_EXITING */
-}
+#define PF_EXITING 0x4 /* the kernel's task flag: in its exit */
 
-/* Whether pid runs on its own: not gone, not a zombie, not dying, and not left stopped by a
- * dead tracer. A tree traced by a worker that died was sent SIGKILL (PTRACE_O_EXITKILL). */
+/* Whether pid runs on its own: not gone, not a zombie, not dying (SIGKILL pending, or already
+ * exiting, where it may still look runnable for a while), and not left stopped by a dead
+ * tracer. A tree traced by a worker that died was sent SIGKILL (PTRACE_O_EXITKILL). */
 static int runs_untraced(pid_t pid)
 {
+	const uint64_t kill_bit = 1ULL << (SIGKILL - 1);
 	for (int i = 0; i < 50; i++) {
 		struct proc_stat st;
+		struct proc_status ss;
 		if (proc_stat_read(pid, &st) < 0 || st.state == 'Z' || st.state == 'X' ||
-		    dying(pid))
+		    (st.flags & PF_EXITING) || proc_status_read(pid, &ss) < 0 ||
+		    ((ss.sig_pnd | ss.shd_pnd) & kill_bit))
 			return 0;
 		if (st.state != 't' && st.state != 'T')
 			return 1;

@@ -27,6 +27,7 @@ static void stat_fields(void **state)
 	assert_int_equal(s.ppid, 1);
 	assert_int_equal(s.pgrp, 4242);
 	assert_int_equal(s.session, 4242);
+	assert_int_equal(s.flags, 4194560);
 	assert_int_equal(s.nice, -5);
 	assert_int_equal(s.start_code, 94000000000000ULL);
 	assert_int_equal(s.end_code, 94000000004096ULL);
@@ -64,7 +65,8 @@ static void status_fields(void **state)
 				   "Uid:\t1 2 3 4\nGid:\t5 6 7 8\nGroups:\t10 20 30 \n"
 				   "Threads:\t3\nCapInh:\t0000000000000001\nCapPrm:\t00000000000000ff\n"
 				   "CapEff:\t00000000000000f0\nCapBnd:\t000001ffffffffff\n"
-				   "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\n";
+				   "CapAmb:\t0000000000000000\nNoNewPrivs:\t1\n"
+				   "SigPnd:\t0000000000000100\nShdPnd:\t0000000000004002\n";
 	struct proc_status s;
 	(void)state;
 	assert_int_equal(proc_status_parse(text, &s), 0);
@@ -79,6 +81,8 @@ static void status_fields(void **state)
 	assert_int_equal(s.cap_prm, 0xff);
 	assert_int_equal(s.cap_bnd, 0x1ffffffffffULL);
 	assert_int_equal(s.no_new_privs, 1);
+	assert_int_equal(s.sig_pnd, 0x100);
+	assert_int_equal(s.shd_pnd, 0x4002);
 	assert_int_equal(proc_status_parse("Name:\tx\nUid:\t1 2\n", &s), -EBADMSG);
 }
 
