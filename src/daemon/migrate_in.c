@@ -39,7 +39,6 @@ struct in_ctx {
 	const struct mig_req *req;
 	int ev_fd;
 	int hook_called;
-	pid_t root;
 	struct stream s;
 };
 

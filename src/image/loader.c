@@ -57,7 +57,6 @@ struct loader {
 	img_wait_fn wait;      /* streaming: wait for bytes beyond avail (NULL once ended) */
 	void *wait_ud;
 	size_t avail;
-	int streaming;
 };
 
 static int __attribute__((format(printf, 2, 3))) bad(struct loader *l, const char *fmt, ...)
@@ -607,8 +606,8 @@ static int one_record(struct loader *l, size_t *off)
 	if (r < 0)
 		return r;
 	const uint8_t *p = l->buf + *off + sizeof(h);
-	/* Streaming: checksum now, while the rest is still arriving, rather than after. */
-	if (h.type == REC_PAGES && h.len >= DEFER_MIN && !l->streaming) {
+	/* While bytes are still arriving, checksum now rather than after the walk. */
+	if (h.type == REC_PAGES && h.len >= DEFER_MIN && !l->wait) {
 		if (grow((void **)&l->dfr, l->ndfr, sizeof(*l->dfr)) < 0)
 			return err_set(l->e, -ENOMEM, "image: out of memory");
 		l->dfr[l->ndfr++] = (struct deferred){*off, p, h.len, h.csum};
@@ -916,8 +915,7 @@ int img_load_buf(const void *buf, size_t len, struct img_model **ret, struct fer
 int img_load_stream(const void *buf, size_t cap, img_wait_fn wait, void *ud, struct img_model **ret,
 		    struct ferry_err *e)
 {
-	struct loader l = {
-		.buf = buf, .len = cap, .e = e, .wait = wait, .wait_ud = ud, .streaming = 1};
+	struct loader l = {.buf = buf, .len = cap, .e = e, .wait = wait, .wait_ud = ud};
 	return load(&l, ret);
 }
 
