@@ -182,28 +182,9 @@ static int recv_alive(struct chan *c, struct ferry_err *e)
 	return 0;
 }
 
-int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t *len,
-		   struct ferry_err *e)
+/* The tail of both receives: a failure poisons the channel (unless the peer ended it). */
+static int recv_done(struct chan *c, int r, uint32_t t, size_t n, uint32_t *type, size_t *len)
 {
-	size_t n = 0;
-	uint32_t t = 0;
-	int r = recv_alive(c, e);
-
-	if (r == 0)
-		r = recv_header(c, &t, &n, e);
-	if (r == 0 && n > cap) { /* read it anyway, so the channel stays in step */
-		uint8_t *tmp = malloc(n);
-		r = tmp ? recv_body(c, tmp, n, e)
-			: err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message", c->peer,
-				  n);
-		free(tmp);
-		if (r == 0)
-			return err_set(e, -EMSGSIZE,
-				       "peer %s: a %zu-byte message does not fit in %zu bytes",
-				       c->peer, n, cap);
-	} else if (r == 0 && n > 0) {
-		r = recv_body(c, buf, n, e);
-	}
 	if (r < 0) {
 		if (!c->peer_ended)
 			c->rx.err = r;
@@ -214,34 +195,53 @@ int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t
 	return 0;
 }
 
+/* A buffer for an n-byte body into *p, or -ENOMEM. */
+static int body_alloc(struct chan *c, size_t n, uint8_t **p, struct ferry_err *e)
+{
+	*p = malloc(n);
+	return *p ? 0
+		  : err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message", c->peer, n);
+}
+
+int chan_recv_into(struct chan *c, uint32_t *type, void *buf, size_t cap, size_t *len,
+		   struct ferry_err *e)
+{
+	size_t n = 0;
+	uint32_t t = 0;
+	int r = recv_alive(c, e);
+
+	if (r == 0)
+		r = recv_header(c, &t, &n, e);
+	if (r == 0 && n > cap) { /* read it anyway, so the channel stays in step */
+		_cleanup_free_ uint8_t *tmp = NULL;
+		r = body_alloc(c, n, &tmp, e);
+		if (r == 0)
+			r = recv_body(c, tmp, n, e);
+		if (r == 0)
+			return err_set(e, -EMSGSIZE,
+				       "peer %s: a %zu-byte message does not fit in %zu bytes",
+				       c->peer, n, cap);
+	} else if (r == 0 && n > 0) {
+		r = recv_body(c, buf, n, e);
+	}
+	return recv_done(c, r, t, n, type, len);
+}
+
 int chan_recv(struct chan *c, uint32_t *type, void **buf, size_t *len, struct ferry_err *e)
 {
 	size_t n = 0;
 	uint32_t t = 0;
+	uint8_t *p = NULL;
+	int r = recv_alive(c, e);
 
-	if (c->peer_ended)
-		return err_set(e, -ESHUTDOWN, "peer %s closed the channel", c->peer);
-	if (c->rx.err)
-		return err_set(e, c->rx.err, "channel to %s: an earlier receive failed", c->peer);
-	int r = recv_header(c, &t, &n, e);
-	if (r == 0 && n > 0) {
-		uint8_t *p = malloc(n);
-		if (!p)
-			r = err_set(e, -ENOMEM, "peer %s: no memory for a %zu-byte message",
-				    c->peer, n);
-		else if ((r = recv_body(c, p, n, e)) < 0)
-			free(p);
-		else
-			*buf = p;
-	} else if (r == 0) {
-		*buf = NULL;
+	if (r == 0)
+		r = recv_header(c, &t, &n, e);
+	if (r == 0 && n > 0 && (r = body_alloc(c, n, &p, e)) == 0 &&
+	    (r = recv_body(c, p, n, e)) < 0) {
+		free(p);
+		p = NULL;
 	}
-	if (r < 0) {
-		if (!c->peer_ended)
-			c->rx.err = r;
-		return r;
-	}
-	*type = t;
-	*len = n;
-	return 0;
+	if (r == 0)
+		*buf = p;
+	return recv_done(c, r, t, n, type, len);
 }
