@@ -294,20 +294,7 @@ if start_case sig_pending_rt "$tmp/case.log" && "$FERRY" dump --pid "$case_pid" 
 			break
 		fi
 	done
-	if [ -z "$why" ]; then
-		"$FERRY" restore --dir "$tmp/img" --ready-file "$tmp/rf" >/dev/null 2>"$tmp/restore.err" &
-		rpid=$!
-		tpids+=("$rpid")
-		if wait_until 10 file_exists "$tmp/rf"; then
-			kill -TERM "$case_pid"
-			wait "$rpid"
-			st=$?
-			[ "$st" -eq 0 ] && [ "$(tail -n 1 "$tmp/case.log")" = PASS ] ||
-				why="the intact image restored but its check failed (status $st)"
-		else
-			why="the intact image did not restore: $(cat "$tmp/restore.err")"
-		fi
-	fi
+	[ -n "$why" ] || restore_finish "$tmp/img" "the intact image"
 	report "$why"
 else
 	t_fail "case start or dump failed"

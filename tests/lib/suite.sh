@@ -219,5 +219,24 @@ finish_case() {
 	fi
 }
 
+# restore_finish DIR WHAT: restore the image in DIR, SIGTERM the restored case once it is ready
+# (it checks every detail itself); PASS and status 0 expected, else why says what went wrong,
+# starting with WHAT. (Not in $(...): wait works only in the restore's parent shell.)
+restore_finish() {
+	local dir=$1 what=$2 rpid st
+	"$FERRY" restore --dir "$dir" --ready-file "$tmp/rf" >/dev/null 2>"$tmp/restore.err" &
+	rpid=$!
+	tpids+=("$rpid")
+	if ! wait_until 10 file_exists "$tmp/rf"; then
+		why="$what did not restore: $(cat "$tmp/restore.err")"
+		return
+	fi
+	kill -TERM "$case_pid"
+	wait "$rpid"
+	st=$?
+	[ "$st" -eq 0 ] && [ "$(tail -n 1 "$tmp/case.log")" = PASS ] ||
+		why="$what restored but its check failed (status $st)"
+}
+
 # report WHY...: t_ok when WHY is empty
 report() { if [ -z "$*" ]; then t_ok; else t_fail "$*"; fi; }

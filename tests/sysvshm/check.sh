@@ -48,20 +48,7 @@ if start_case sysv_shm_twice "$tmp/case.log"; then
 			ipcrm -m "$taker"
 		fi
 	fi
-	if [ -z "$why" ]; then
-		"$FERRY" restore --dir "$tmp/img" --ready-file "$tmp/rf" >/dev/null 2>"$tmp/restore.err" &
-		rpid=$!
-		tpids+=("$rpid")
-		if wait_until 10 file_exists "$tmp/rf"; then
-			kill -TERM "$case_pid"
-			wait "$rpid"
-			st=$?
-			[ "$st" -eq 0 ] && [ "$(tail -n 1 "$tmp/case.log")" = PASS ] ||
-				why="after freeing the id the restore ran but its check failed (status $st)"
-		else
-			why="after freeing the id the image did not restore: $(cat "$tmp/restore.err")"
-		fi
-	fi
+	[ -n "$why" ] || restore_finish "$tmp/img" "after freeing the id the image"
 	ipcrm -M $KEY 2>/dev/null
 	report "$why"
 else
