@@ -63,8 +63,11 @@ int policy_select(const struct policy_proc *procs, size_t n, double now, double 
 	return best;
 }
 
-int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
-		      double dst_m, const struct policy_params *p)
+/* The oldest movable process for which HBD's rule holds on the life left after `reserve`
+ * transfer times (0: HBD's own rule), or -ENOENT. */
+static int select_oldest_eligible(const struct policy_proc *procs, size_t n, double now,
+				  double src_n, double dst_m, double reserve,
+				  const struct policy_params *p)
 {
 	int best = -ENOENT;
 
@@ -74,7 +77,7 @@ int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, dou
 
 		if (!may_move(pr, now, p))
 			continue;
-		if (!policy_hbd_eligible(pr->cpu_age, cost, src_n, dst_m))
+		if (!policy_hbd_eligible(pr->cpu_age - reserve * cost, cost, src_n, dst_m))
 			continue;
 		if (best < 0 || pr->cpu_age > procs[best].cpu_age)
 			best = (int)i;
@@ -82,32 +85,23 @@ int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, dou
 	return best;
 }
 
+int policy_select_hbd(const struct policy_proc *procs, size_t n, double now, double src_n,
+		      double dst_m, const struct policy_params *p)
+{
+	return select_oldest_eligible(procs, n, now, src_n, dst_m, 0, p);
+}
+
 int policy_select_sender(const struct policy_proc *procs, size_t n, double now, double src,
 			 double dst, double dst_cap, const struct policy_params *p)
 {
 	/* A lone process relieves nobody; the target must not end above the source (+ margin). */
-	int best = -ENOENT;
-
 	if (n < 2 || dst + 1.0 / dst_cap + p->margin > src)
 		return -ENOENT;
-	if (!p->precopy)
-		return policy_select_hbd(procs, n, now, src, dst, p);
 	/* Pre-copy: the migrant keeps loading the source until its transfer ends, so nothing is
 	 * gained before then (and nothing parked): HBD's threshold applies to the life left after
 	 * the transfer, with a margin of precopy_life transfer times for the uncertainty of both
 	 * loads by then (both ends are miscounted while the transfer runs). */
-	for (size_t i = 0; i < n; i++) {
-		const struct policy_proc *pr = &procs[i];
-		double cost = policy_migration_cost(p, pr->mem);
-
-		if (!may_move(pr, now, p) || pr->cpu_age <= p->precopy_life * cost)
-			continue;
-		if (!policy_hbd_eligible(pr->cpu_age - p->precopy_life * cost, cost, src, dst))
-			continue;
-		if (best < 0 || pr->cpu_age > procs[best].cpu_age)
-			best = (int)i;
-	}
-	return best;
+	return select_oldest_eligible(procs, n, now, src, dst, p->precopy ? p->precopy_life : 0, p);
 }
 
 int policy_select_usher(const struct policy_proc *procs, size_t n, double now,
