@@ -35,13 +35,23 @@ int remote_wait_stop(pid_t tid, int *ret_status)
 /* With CAP_SYS_ADMIN the tracee's seccomp protections are suspended while it is traced, so
  * injected syscalls are neither filtered nor fatal to a strict-mode thread. Without it the
  * seccomp resource refuses such threads before anything is injected. */
-static int seize(pid_t tid, long options)
+static int with_suspended_seccomp(enum __ptrace_request req, pid_t tid, long options)
 {
-	if (ptrace(PTRACE_SEIZE, tid, 0, options | PTRACE_O_SUSPEND_SECCOMP) == 0)
+	if (ptrace(req, tid, 0, options | PTRACE_O_SUSPEND_SECCOMP) == 0)
 		return 0;
 	if (errno != EPERM && errno != EINVAL)
 		return neg_errno();
-	return ptrace(PTRACE_SEIZE, tid, 0, options) < 0 ? neg_errno() : 0;
+	return ptrace(req, tid, 0, options) < 0 ? neg_errno() : 0;
+}
+
+static int seize(pid_t tid, long options)
+{
+	return with_suspended_seccomp(PTRACE_SEIZE, tid, options);
+}
+
+int remote_set_options(pid_t tid, long options)
+{
+	return with_suspended_seccomp(PTRACE_SETOPTIONS, tid, options);
 }
 
 int remote_seize(pid_t tid, long options)

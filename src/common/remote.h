@@ -23,6 +23,8 @@
 #endif
 
 /* PTRACE_SEIZE tid with options, PTRACE_INTERRUPT it and wait for the stop. */
+/* PTRACE_SETOPTIONS on a seized thread, keeping seccomp suspended where remote_seize did. */
+int remote_set_options(pid_t tid, long options) MUST_CHECK;
 int remote_seize(pid_t tid, long options) MUST_CHECK;
 /* Wait until tid reports a ptrace stop; a signal-delivery stop other than SIGSTOP/SIGTRAP is
  * recorded in *ret_sig (0 if none). -ESRCH if it exited. */

@@ -119,7 +119,7 @@ static int ask_outcome(struct out_ctx *x)
 }
 
 /* Called by the engine with the tree frozen and the image complete: 0 = commit, else thaw. */
-static int before_release(void *userdata, struct dump_hold *hold)
+static int before_release(void *userdata, struct dump_ctx *hold)
 {
 	struct out_ctx *x = userdata;
 	json_object *o = NULL;

@@ -180,7 +180,7 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	unmap_scratches(&c);
 	if (r == 0)
 		r = img_writer_commit(c.w, e);
-	if (r == 0 && o->before_release && o->before_release(o->userdata, (struct dump_hold *)&c) != 0)
+	if (r == 0 && o->before_release && o->before_release(o->userdata, &c) != 0)
 		r = err_set(e, -ECANCELED, "pid %d: release cancelled, the tree continues", o->pid);
 	res_dump_done(&c, r < 0 || o->leave_running);
 	/* the frozen threads get their own CPU masks back before they run again */

@@ -14,8 +14,8 @@ struct dump_progress {
 	uint64_t elapsed_ns;
 };
 
-/* The frozen tree handed to before_release. */
-struct dump_hold;
+/* The dump in progress, opaque: the frozen tree handed to before_release. */
+struct dump_ctx;
 
 struct dump_opts {
 	pid_t pid;
@@ -28,14 +28,14 @@ struct dump_opts {
 	/* Optional: called with the tree still frozen once the image is complete. 0 = go on
 	 * (kill, or thaw with leave_running); nonzero = thaw and fail with -ECANCELED. The hook
 	 * may call dump_bind_tree(hold) before it commits to a copy elsewhere. */
-	int (*before_release)(void *userdata, struct dump_hold *hold);
+	int (*before_release)(void *userdata, struct dump_ctx *hold);
 };
 
 /* From now on the frozen tree dies with the calling process (PTRACE_O_EXITKILL) instead of
  * running on: call it just before committing to a copy that runs elsewhere, so that losing the
  * tracer after the commit cannot leave two live copies. A later thaw still resumes the tree.
  * Returns 0 or -errno (the tree is then unchanged). */
-int dump_bind_tree(struct dump_hold *hold) __attribute__((warn_unused_result));
+int dump_bind_tree(struct dump_ctx *hold) __attribute__((warn_unused_result));
 
 struct dump_stats {
 	uint64_t image_bytes, page_bytes;

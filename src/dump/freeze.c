@@ -162,23 +162,12 @@ int freeze_tree(struct dump_ctx *c)
 	}
 }
 
-/* Same options as the seize (remote.c), plus PTRACE_O_EXITKILL. */
-static int set_exitkill(pid_t tid)
+int dump_bind_tree(struct dump_ctx *c)
 {
-	long opts = REMOTE_SEIZE_OPTS | PTRACE_O_EXITKILL;
-	if (ptrace(PTRACE_SETOPTIONS, tid, 0, opts | PTRACE_O_SUSPEND_SECCOMP) == 0)
-		return 0;
-	if (errno != EPERM && errno != EINVAL)
-		return neg_errno();
-	return ptrace(PTRACE_SETOPTIONS, tid, 0, opts) < 0 ? neg_errno() : 0;
-}
-
-int dump_bind_tree(struct dump_hold *hold)
-{
-	struct dump_ctx *c = (struct dump_ctx *)hold;
 	for (size_t i = 0; i < c->nprocs; i++)
 		for (size_t t = 0; t < c->procs[i].nthreads; t++) {
-			int r = set_exitkill(c->procs[i].tids[t]);
+			int r = remote_set_options(c->procs[i].tids[t],
+						   REMOTE_SEIZE_OPTS | PTRACE_O_EXITKILL);
 			if (r < 0)
 				return err_set(c->e, r, "pid %d thread %d: cannot bind it to ferry",
 					       c->procs[i].pid, c->procs[i].tids[t]);
