@@ -184,16 +184,6 @@ static int seccomp_validate(const struct img_model *m, const struct img_data *d,
 	return 0;
 }
 
-static int vdso_syscall_ip(struct restore_ctx *c, struct rproc *p, uint64_t *ip)
-{
-	for (size_t i = 0; i < p->m->nvmas; i++)
-		if (p->m->vmas[i].v.kind == VMA_VDSO)
-			return remote_find_syscall_insn(p->m->p.pid, p->m->vmas[i].v.start,
-							p->m->vmas[i].v.end, ip);
-	return err_set(c->e, -ENOENT, "pid %u: no vDSO to install its seccomp filters through",
-		       p->m->p.pid);
-}
-
 static int inject(struct restore_ctx *c, pid_t tid, uint64_t ip, long nr, uint64_t a0, uint64_t a1,
 		  uint64_t a2)
 {
@@ -261,7 +251,7 @@ static int seccomp_last(struct restore_ctx *c, struct rproc *p)
 		const struct img_data *d = &c->m->tree[i];
 		if (d->tag != TREE_SECCOMP || d->pid != p->m->p.pid)
 			continue;
-		int r = ip ? 0 : vdso_syscall_ip(c, p, &ip);
+		int r = layout_vdso_syscall_ip(c, p, "install its seccomp filters", &ip);
 		if (r == 0)
 			r = restore_record(c, p, ip, d);
 		if (r < 0)

@@ -318,14 +318,22 @@ static int create_seg(struct restore_ctx *c, const struct sysv_shm_seg *s, const
 	return fill(c, s, body);
 }
 
+/* 1 with the segment's header in *s if d is a segment's record (validated), else 0. */
+static int seg_of(const struct img_data *d, struct sysv_shm_seg *s)
+{
+	if (d->tag != TREE_SYSV_SHM)
+		return 0;
+	memcpy(s, d->data, sizeof(*s));
+	return 1;
+}
+
 static int shm_prepare(struct restore_ctx *c)
 {
 	for (size_t i = 0; i < c->m->ntree; i++) {
 		const struct img_data *d = &c->m->tree[i];
 		struct sysv_shm_seg s;
-		if (d->tag != TREE_SYSV_SHM)
+		if (!seg_of(d, &s))
 			continue;
-		memcpy(&s, d->data, sizeof(s));
 		const uint8_t *body = d->data + sizeof(s) + s.nattach * sizeof(struct sysv_shm_att);
 		int r = existing(c, &s);
 		if (r == 0)
@@ -381,21 +389,6 @@ static int touch(struct restore_ctx *c, struct rproc *p, uint64_t ip, const stru
 	return 0;
 }
 
-static int vdso_ip(struct restore_ctx *c, struct rproc *p, uint64_t *ip)
-{
-	int r = 0;
-	for (size_t j = 0; !*ip && r == 0 && j < p->m->nvmas; j++)
-		if (p->m->vmas[j].v.kind == VMA_VDSO)
-			r = remote_find_syscall_insn(p->m->p.pid, p->m->vmas[j].v.start,
-						     p->m->vmas[j].v.end, ip);
-	if (r == 0 && !*ip)
-		r = -ENOENT;
-	return r < 0 ? err_set(c->e, r,
-			       "pid %u: no vDSO syscall to attach SysV shared memory through",
-			       p->m->p.pid)
-		     : 0;
-}
-
 /* Every attachment of p, and a touch of each unattached segment p used last. */
 static int shm_last(struct restore_ctx *c, struct rproc *p)
 {
@@ -404,17 +397,19 @@ static int shm_last(struct restore_ctx *c, struct rproc *p)
 		const struct img_data *d = &c->m->tree[i];
 		struct sysv_shm_seg s;
 		int r = 0;
-		if (d->tag != TREE_SYSV_SHM)
+		if (!seg_of(d, &s))
 			continue;
-		memcpy(&s, d->data, sizeof(s));
 		if (!s.nattach && d->pid == p->m->p.pid &&
-		    ((r = vdso_ip(c, p, &ip)) < 0 || (r = touch(c, p, ip, &s)) < 0))
+		    ((r = layout_vdso_syscall_ip(c, p, "attach SysV shared memory", &ip)) < 0 ||
+		     (r = touch(c, p, ip, &s)) < 0))
 			return r;
 		for (uint32_t k = 0; k < s.nattach; k++) {
 			struct sysv_shm_att a;
 			memcpy(&a, d->data + sizeof(s) + k * sizeof(a), sizeof(a));
 			if (a.pid == p->m->p.pid &&
-			    ((r = vdso_ip(c, p, &ip)) < 0 || (r = attach(c, p, ip, &s, &a)) < 0))
+			    ((r = layout_vdso_syscall_ip(c, p, "attach SysV shared memory", &ip)) <
+				     0 ||
+			     (r = attach(c, p, ip, &s, &a)) < 0))
 				return r;
 		}
 	}
@@ -427,9 +422,8 @@ static int shm_finish(struct restore_ctx *c)
 	for (size_t i = 0; i < c->m->ntree; i++) {
 		const struct img_data *d = &c->m->tree[i];
 		struct sysv_shm_seg s;
-		if (d->tag != TREE_SYSV_SHM)
+		if (!seg_of(d, &s))
 			continue;
-		memcpy(&s, d->data, sizeof(s));
 		if ((s.flags & SYSV_SHM_DEST) && shmctl(s.id, IPC_RMID, NULL) < 0)
 			return err_set(c->e, neg_errno(),
 				       "SysV shared memory segment %d: cannot mark it for removal "

@@ -78,6 +78,10 @@ int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t
 int scratch_put(struct restore_ctx *c, struct rproc *p, uint64_t off, const void *d,
 		size_t len) MUST_CHECK;
 int layout_restore(struct restore_ctx *c, struct rproc *p) MUST_CHECK;
+/* Into *ip (unless it is set already), a syscall instruction of p's vDSO, for syscalls injected
+ * after p's scratch area is gone; an error says p has no vDSO to `what` through. */
+int layout_vdso_syscall_ip(struct restore_ctx *c, struct rproc *p, const char *what,
+			   uint64_t *ip) MUST_CHECK;
 
 /* pagefill.c: copy the image's pages into the VMAs layout.c mapped */
 int pages_fill(struct restore_ctx *c, struct rproc *p) MUST_CHECK;

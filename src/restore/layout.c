@@ -286,6 +286,17 @@ static int set_mm(struct restore_ctx *c, struct rproc *p)
 		     : 0;
 }
 
+int layout_vdso_syscall_ip(struct restore_ctx *c, struct rproc *p, const char *what, uint64_t *ip)
+{
+	if (*ip)
+		return 0;
+	for (size_t i = 0; i < p->m->nvmas; i++)
+		if (p->m->vmas[i].v.kind == VMA_VDSO)
+			return remote_find_syscall_insn(p->m->p.pid, p->m->vmas[i].v.start,
+							p->m->vmas[i].v.end, ip);
+	return err_set(c->e, -ENOENT, "pid %u: no vDSO to %s through", p->m->p.pid, what);
+}
+
 int layout_restore(struct restore_ctx *c, struct rproc *p)
 {
 	int r;
