@@ -13,7 +13,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <xxhash.h>
 
 #define DEFER_MIN   (1UL << 20)	 /* page records this large are checksummed after the walk */
 #define THREADS_MIN (32UL << 20) /* deferred bytes that make a second checksum thread worth it */
@@ -612,7 +611,7 @@ static int one_record(struct loader *l, size_t *off)
 			return err_set(l->e, -ENOMEM, "image: out of memory");
 		l->dfr[l->ndfr++] = (struct deferred){*off, p, h.len, h.csum};
 		l->dfr_bytes += h.len;
-	} else if (XXH64(p, h.len, 0) != h.csum) {
+	} else if (img_csum(p, h.len) != h.csum) {
 		return bad(l, "%s at offset %zu: checksum mismatch", img_record_name(h.type), *off);
 	}
 	r = img_record_validate(h.type, p, h.len, l->e);
@@ -635,7 +634,7 @@ static void *verify_worker(void *arg)
 		size_t i = atomic_fetch_add(&l->dfr_next, 1);
 		if (i >= l->ndfr)
 			return NULL;
-		if (XXH64(l->dfr[i].p, l->dfr[i].len, 0) == l->dfr[i].csum)
+		if (img_csum(l->dfr[i].p, l->dfr[i].len) == l->dfr[i].csum)
 			continue;
 		size_t cur = atomic_load(&l->dfr_bad);
 		while (i < cur && !atomic_compare_exchange_weak(&l->dfr_bad, &cur, i))

@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #define IMG_MAGIC   "FERRYIMG"
-#define IMG_VERSION 2 /* 2: per-thread attributes appended to struct img_thread */
+#define IMG_VERSION 3 /* 2: per-thread attributes appended to struct img_thread; 3: XXH3 csum */
 
 /* Limits: anything above is refused as corrupt (-E2BIG/-EBADMSG). */
 #define IMG_MAX_PROCS	    4096
@@ -34,7 +34,7 @@ struct img_header {
 	uint64_t flags;	   /* reserved, 0 */
 };
 
-/* Every record: this header, then `len` payload bytes. `csum` is XXH64(payload, seed 0). */
+/* Every record: this header, then `len` payload bytes. `csum` is XXH3-64(payload, seed 0). */
 struct img_rec_hdr {
 	uint32_t type; /* enum img_rec_type */
 	uint32_t pad;  /* 0 */
