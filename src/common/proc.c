@@ -251,18 +251,9 @@ int proc_vmas_read(pid_t pid, struct proc_vma **ret, size_t *ret_n)
 	if (!f)
 		return neg_errno();
 	while (getline(&line, &lcap, f) > 0) {
-		unsigned long long kb;
 		if (!strncmp(line, "VmFlags:", 8)) {
 			if (n)
 				vmas[n - 1].vmflags = proc_vmflags_parse(line);
-			continue;
-		}
-		if (n && sscanf(line, "Rss: %llu kB", &kb) == 1) {
-			vmas[n - 1].rss = kb << 10;
-			continue;
-		}
-		if (n && sscanf(line, "Anonymous: %llu kB", &kb) == 1) {
-			vmas[n - 1].anon = kb << 10;
 			continue;
 		}
 		/* Header lines start with a hex address; field lines with a capitalised key. */

@@ -54,7 +54,6 @@ struct proc_vma {
 	uint32_t dev_major, dev_minor;
 	uint64_t ino;
 	uint32_t vmflags;  /* PROC_VMF_* from smaps VmFlags */
-	uint64_t rss, anon; /* smaps Rss and Anonymous, in bytes */
 	char path[4096];   /* may be empty, "[heap]", "/x (deleted)"... */
 };
 

@@ -119,16 +119,9 @@ static int dump_all(struct dump_ctx *c)
 	/* Tree-wide refusals first (namespaces, seccomp): no per-fd check needs repeating them. */
 	if ((r = res_dump_tree_check(c)) < 0)
 		return r;
-	uint64_t expect = 0;
-	for (size_t i = 0; i < c->nprocs; i++) {
+	for (size_t i = 0; i < c->nprocs; i++)
 		if ((r = prepare_proc(c, &c->procs[i])) < 0)
 			return r;
-		expect += c->procs[i].zombie ? 0 : mem_expected_bytes(&c->procs[i]);
-	}
-	/* unpinned: the thread allocating the image file ahead runs on the other CPU */
-	colocate_pause(&c->pin);
-	img_writer_expect(c->w, expect);
-	colocate_resume(&c->pin);
 	for (size_t i = 0; i < c->nprocs; i++)
 		if (!c->procs[i].zombie && (r = map_scratch(c, &c->procs[i])) < 0)
 			return r;

@@ -108,8 +108,6 @@ int dump_inject(struct dump_ctx *c, struct dproc *p, pid_t tid, long nr, uint64_
 
 /* mem.c */
 int mem_check_vmas(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
-/* About how many page bytes dump_mem will write for p (smaps), to size the image ahead. */
-uint64_t mem_expected_bytes(const struct dproc *p);
 int dump_mem(struct dump_ctx *c, struct dproc *p) MUST_CHECK;
 
 /* files.c */

@@ -345,19 +345,6 @@ static int dump_one_vma(struct dump_ctx *c, struct dproc *p, int pm_fd, const st
 	return 0;
 }
 
-uint64_t mem_expected_bytes(const struct dproc *p)
-{
-	uint64_t n = 0;
-	for (size_t i = 0; i < p->nvmas; i++) {
-		int k = p->vma_kinds[i];
-		if (k == VMA_ANON_PRIVATE || k == VMA_FILE_PRIVATE)
-			n += p->vmas[i].anon;
-		else if (k == VMA_SHM)
-			n += p->vmas[i].rss; /* counted once per mapping: an estimate */
-	}
-	return n;
-}
-
 int dump_mem(struct dump_ctx *c, struct dproc *p)
 {
 	char path[64];

@@ -42,10 +42,6 @@ int img_writer_add_pages(struct img_writer *w, const struct img_pages *head, uin
 			 size_t dlen) MUST_CHECK;
 /* Bytes written so far (header included). */
 uint64_t img_writer_bytes(const struct img_writer *w);
-/* The caller expects about `bytes` more to come: an image going to a regular file gets its
- * space allocated ahead of the writes, by a thread that runs with the caller's CPU mask
- * (prealloc.h). Best effort; a no-op for small images, pipes and sockets. */
-void img_writer_expect(struct img_writer *w, uint64_t bytes);
 /* Free the writer; if not committed, remove the partial file (and DIR if the writer made it). */
 void img_writer_free(struct img_writer *w);
 

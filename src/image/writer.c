@@ -5,7 +5,6 @@
  * Page records can go through a ring of slots written by a background thread, so that reading
  * the next pages (and checksumming them while they are still in cache) overlaps with writing. */
 #include "image/image.h"
-#include "image/prealloc.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -20,7 +19,6 @@
 #define PASS_THROUGH (256UL << 10) /* chunks this large skip the buffer (page records) */
 #define NSLOTS	     4
 #define SLOT_PREFIX  (64UL << 10) /* buffered metadata + record header ahead of the pages */
-#define SPIN_NS	     (2UL * 1000 * 1000) /* longer than reading or writing one slot */
 
 /* One page record on its way to the fd: prefix bytes, then data (dlen bytes). */
 struct slot {
@@ -38,9 +36,8 @@ struct wring {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct slot slots[NSLOTS];
-	size_t head, tail, nfull; /* nfull and stop: changed under lock, atomically */
+	size_t head, tail, nfull;
 	int stop;
-	int spin; /* the fd is a regular file: no other process needs the CPU we spin on */
 	int err; /* first write failure of the thread */
 };
 
@@ -58,11 +55,7 @@ struct img_writer {
 	uint64_t nrecords;
 	uint64_t page_bytes;
 	struct wring *ring; /* started by the first img_writer_page_buf */
-	struct prealloc *pre; /* started by img_writer_expect */
 };
-
-/* Images expected smaller than this are not worth a thread allocating ahead. */
-#define PREALLOC_MIN (8UL << 20)
 
 /* Record the first failure; later calls return it at once. */
 static int __attribute__((format(printf, 3, 4)))
@@ -314,34 +307,13 @@ int img_writer_add(struct img_writer *w, uint32_t type, const void *head, size_t
 
 /* ---- page records through the background writer ---- */
 
-/* Busy-wait (without the lock) while nfull is above max_full, or (max_full == SIZE_MAX) while
- * no slot is full and the ring is not stopping, for at most SPIN_NS. Each slot is handed over
- * once each way; sleeping on the condition variable makes each hand-over a cross-CPU wake-up,
- * which on these VMs costs as much as copying a large part of the slot. */
-static void ring_spin(struct wring *q, size_t max_full)
-{
-	if (!q->spin)
-		return;
-	uint64_t until = mono_ns() + SPIN_NS;
-	for (unsigned i = 1;; i++) {
-		size_t n = __atomic_load_n(&q->nfull, __ATOMIC_ACQUIRE);
-		if (max_full == SIZE_MAX ? n || __atomic_load_n(&q->stop, __ATOMIC_ACQUIRE)
-					 : n <= max_full)
-			return;
-		if (i % 64 == 0 && mono_ns() > until)
-			return;
-		__builtin_ia32_pause();
-	}
-}
-
 static void *ring_thread(void *arg)
 {
 	struct img_writer *w = arg;
 	struct wring *q = w->ring;
 
+	pthread_mutex_lock(&q->lock);
 	for (;;) {
-		ring_spin(q, SIZE_MAX);
-		pthread_mutex_lock(&q->lock);
 		while (!q->nfull && !q->stop)
 			pthread_cond_wait(&q->cond, &q->lock);
 		if (!q->nfull)
@@ -355,9 +327,8 @@ static void *ring_thread(void *arg)
 			q->err = r;
 		s->full = 0;
 		q->tail = (q->tail + 1) % NSLOTS;
-		__atomic_fetch_sub(&q->nfull, 1, __ATOMIC_RELEASE);
+		q->nfull--;
 		pthread_cond_broadcast(&q->cond);
-		pthread_mutex_unlock(&q->lock);
 	}
 	pthread_mutex_unlock(&q->lock);
 	return NULL;
@@ -387,8 +358,6 @@ static int ring_start(struct img_writer *w)
 			return -ENOMEM;
 		}
 	}
-	struct stat st;
-	q->spin = fstat(w->fd, &st) == 0 && S_ISREG(st.st_mode);
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	w->ring = q;
@@ -408,7 +377,6 @@ static int ring_wait(struct img_writer *w, size_t max_full)
 	struct wring *q = w->ring;
 	if (!q)
 		return 0;
-	ring_spin(q, max_full);
 	pthread_mutex_lock(&q->lock);
 	while (q->nfull > max_full)
 		pthread_cond_wait(&q->cond, &q->lock);
@@ -431,7 +399,7 @@ static void ring_stop(struct img_writer *w, int discard)
 	pthread_mutex_lock(&q->lock);
 	if (discard && !q->err)
 		q->err = -ECANCELED;
-	__atomic_store_n(&q->stop, 1, __ATOMIC_RELEASE);
+	q->stop = 1;
 	pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	pthread_join(q->thread, NULL);
@@ -489,12 +457,11 @@ int img_writer_add_pages(struct img_writer *w, const struct img_pages *head, uin
 	w->blen = 0;
 	w->nrecords++;
 	w->page_bytes += dlen;
-	prealloc_advance(w->pre, w->bytes);
 
 	pthread_mutex_lock(&q->lock);
 	s->full = 1;
 	q->head = (q->head + 1) % NSLOTS;
-	__atomic_fetch_add(&q->nfull, 1, __ATOMIC_RELEASE);
+	q->nfull++;
 	pthread_cond_broadcast(&q->cond);
 	pthread_mutex_unlock(&q->lock);
 	return 0;
@@ -534,8 +501,6 @@ int img_writer_commit(struct img_writer *w, struct ferry_err *e)
 	if (r == 0)
 		r = flush_with(w, NULL, 0);
 	ring_stop(w, r < 0);
-	prealloc_stop(w->pre, r < 0 ? UINT64_MAX : w->bytes);
-	w->pre = NULL;
 	if (r == 0)
 		r = sync_fd(w);
 	if (r == 0 && w->dirfd >= 0)
@@ -551,23 +516,11 @@ uint64_t img_writer_bytes(const struct img_writer *w)
 	return w->bytes;
 }
 
-void img_writer_expect(struct img_writer *w, uint64_t bytes)
-{
-	struct stat st;
-
-	if (w->pre || w->err || bytes < PREALLOC_MIN || fstat(w->fd, &st) < 0 ||
-	    !S_ISREG(st.st_mode))
-		return;
-	/* a little more than expected: record headers, and what the estimate missed */
-	w->pre = prealloc_start(w->fd, w->bytes, w->bytes + bytes + bytes / 64);
-}
-
 void img_writer_free(struct img_writer *w)
 {
 	if (!w)
 		return;
 	ring_stop(w, !w->committed);
-	prealloc_stop(w->pre, UINT64_MAX);
 	if (w->dirfd >= 0) {
 		safe_close(w->fd);
 		if (!w->committed)
