@@ -760,8 +760,11 @@ int main(int argc, char **argv)
 			       r->rest <= 15 ? "PASS" : "FAIL");
 			continue;
 		}
-		printf("  %-6s dump >= 50%% of raw pvr: %s (%.0f%%)", r->label,
-		       r->dump_vs_pvr >= 0.5 ? "PASS" : "FAIL", r->dump_vs_pvr * 100);
+		/* A dump to tmpfs writes every byte to one file; it cannot beat the raw write. */
+		printf("  %-6s dump >= 50%% of raw pvr: %s (%.0f%%; the raw tmpfs write alone is "
+		       "%.0f%% of the pvr rate)",
+		       r->label, r->dump_vs_pvr >= 0.5 ? "PASS" : "FAIL", r->dump_vs_pvr * 100,
+		       r->tmpfs > 0 ? 100 * r->pvr / r->tmpfs : 0);
 		if (!strcmp(r->label, "1024M"))
 			printf("; restore 1 GiB <= 500 ms: %s (%.1f ms)",
 			       r->rest <= 500 ? "PASS" : "FAIL", r->rest);
