@@ -24,6 +24,14 @@ struct img_writer;
 int img_writer_open_dir(const char *dir, struct img_writer **ret, struct ferry_err *e) MUST_CHECK;
 /* Write the stream to fd (socket, pipe); fd is not closed by the writer. */
 int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e) MUST_CHECK;
+/* Write the stream through a callback instead of an fd: sink(ud, p, n) takes n bytes (n > 0)
+ * and returns 0 or a negative errno, which becomes the writer's sticky error. Called from the
+ * caller's thread and from the page-writer thread, never from both at once, in stream order;
+ * p is valid only during the call. Lets a migration send the pages straight from the writer's
+ * buffers rather than through a pipe. */
+typedef int (*img_sink_fn)(void *ud, const void *p, size_t n);
+int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret,
+			 struct ferry_err *e) MUST_CHECK;
 /* Append one record made of head (hlen bytes) followed by data (dlen bytes, may be 0/NULL).
  * Errors are sticky: after one failure every later call returns the same error at once. */
 int img_writer_add(struct img_writer *w, uint32_t type, const void *head, size_t hlen,

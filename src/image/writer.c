@@ -43,6 +43,8 @@ struct wring {
 
 struct img_writer {
 	int fd;
+	img_sink_fn sink; /* instead of fd, when set */
+	void *sink_ud;
 	int dirfd; /* directory backend: the image directory, else -1 */
 	char *dir;
 	int made_dir;
@@ -111,6 +113,19 @@ static int writev_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
+/* Everything in iov to the fd or the sink. */
+static int emit(struct img_writer *w, struct iovec *iov, int n)
+{
+	if (!w->sink)
+		return writev_all(w->fd, iov, n);
+	for (int i = 0; i < n; i++) {
+		int r = iov[i].iov_len ? w->sink(w->sink_ud, iov[i].iov_base, iov[i].iov_len) : 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
 static int ring_drain(struct img_writer *w);
 
 /* Write the buffer followed by p (n bytes, may be 0) in one writev, after the ring's records. */
@@ -120,7 +135,7 @@ static int flush_with(struct img_writer *w, const void *p, size_t n)
 	int r = ring_drain(w);
 	if (r < 0)
 		return r;
-	r = writev_all(w->fd, iov, n ? 2 : 1);
+	r = emit(w, iov, n ? 2 : 1);
 
 	if (r < 0)
 		return fail(w, r, "writing the image: %s", strerror(-r));
@@ -179,6 +194,26 @@ int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e)
 	int r = writer_new(fd, &w);
 	if (r < 0)
 		return err_set(e, r, "image writer: out of memory");
+	r = put_header(w);
+	if (r < 0) {
+		r = err_set(e, r, "%s", w->detail.msg);
+		img_writer_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
+int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret,
+			 struct ferry_err *e)
+{
+	struct img_writer *w = NULL;
+
+	int r = writer_new(-1, &w);
+	if (r < 0)
+		return err_set(e, r, "image writer: out of memory");
+	w->sink = sink;
+	w->sink_ud = ud;
 	r = put_header(w);
 	if (r < 0) {
 		r = err_set(e, r, "%s", w->detail.msg);
@@ -321,7 +356,7 @@ static void *ring_thread(void *arg)
 		struct slot *s = &q->slots[q->tail];
 		pthread_mutex_unlock(&q->lock);
 		struct iovec iov[2] = {{s->prefix, s->plen}, {s->data, s->dlen}};
-		int r = q->err ? 0 : writev_all(w->fd, iov, 2);
+		int r = q->err ? 0 : emit(w, iov, 2);
 		pthread_mutex_lock(&q->lock);
 		if (r < 0 && !q->err)
 			q->err = r;

@@ -1454,6 +1454,73 @@ static int write_spec_paged(struct img_writer *w, struct spec *s, struct ferry_e
 	return img_writer_commit(w, e);
 }
 
+/* A sink collecting the stream in memory; fail_after > 0 makes it fail once that many bytes
+ * have gone through. Calls must never overlap (the writer's contract). */
+struct mem_sink {
+	uint8_t *buf;
+	size_t len, cap, fail_after;
+	int busy, calls;
+};
+
+static int mem_sink(void *ud, const void *p, size_t n)
+{
+	struct mem_sink *m = ud;
+	assert_int_equal(__atomic_exchange_n(&m->busy, 1, __ATOMIC_ACQ_REL), 0);
+	assert_true(n > 0);
+	m->calls++;
+	if (m->fail_after && m->len + n > m->fail_after) {
+		__atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+		return -EPIPE;
+	}
+	if (m->len + n > m->cap) {
+		m->cap = (m->len + n) * 2;
+		m->buf = realloc(m->buf, m->cap);
+		assert_non_null(m->buf);
+	}
+	memcpy(m->buf + m->len, p, n);
+	m->len += n;
+	__atomic_store_n(&m->busy, 0, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The stream through a callback: the same image as in a file, page records included; a sink
+ * failing in the middle of the pages fails the commit with its error and the detail. */
+static void test_writer_sink(void **state)
+{
+	struct spec s = {0};
+	struct ferry_err e = {{0}};
+	struct img_writer *w = NULL;
+	struct img_model *m = NULL;
+	struct mem_sink ms = {0};
+
+	build_big(&s);
+	assert_int_equal(img_writer_open_sink(mem_sink, &ms, &w, &e), 0);
+	assert_int_equal(write_spec_paged(w, &s, &e), 0);
+	assert_int_equal(img_writer_bytes(w), ms.len);
+	img_writer_free(w);
+	assert_true(ms.calls > BIG_RECS);
+	assert_int_equal(img_load_buf(ms.buf, ms.len, &m, &e), 0);
+	struct img_proc_model *p = img_model_proc(m, 100);
+	assert_non_null(p);
+	assert_int_equal(p->nruns, BIG_RECS);
+	for (int i = 0; i < BIG_RECS; i++)
+		assert_memory_equal(p->runs[i].data, nth_rec(&s, REC_PAGES, i)->data,
+				    BIG_PAGES * 4096);
+	img_model_free(m);
+
+	size_t full = ms.len;
+	ms.len = 0;
+	ms.fail_after = full / 2;
+	assert_int_equal(img_writer_open_sink(mem_sink, &ms, &w, &e), 0);
+	assert_int_equal(write_spec_paged(w, &s, &e), -EPIPE);
+	assert_int_equal(img_writer_commit(w, &e), -EPIPE); /* sticky, with its detail */
+	assert_non_null(strstr(e.msg, "Broken pipe"));
+	img_writer_free(w);
+	assert_true(ms.len <= full / 2);
+	free(ms.buf);
+	spec_free(&s);
+}
+
 static void test_pages_threaded(void **state)
 {
 	struct spec s = {0};
@@ -1547,7 +1614,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_record_names),	 cmocka_unit_test(test_pages_threaded),
 		cmocka_unit_test(test_reject_file_data), cmocka_unit_test(test_file_data_loads),
 		cmocka_unit_test(test_stream_load),	 cmocka_unit_test(test_stream_cut_or_long),
-		cmocka_unit_test(test_csum_is_xxh3),
+		cmocka_unit_test(test_csum_is_xxh3),	   cmocka_unit_test(test_writer_sink),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
