@@ -204,8 +204,7 @@ int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e)
 	return 0;
 }
 
-int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret,
-			 struct ferry_err *e)
+int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret, struct ferry_err *e)
 {
 	struct img_writer *w = NULL;
 

@@ -1614,7 +1614,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_record_names),	 cmocka_unit_test(test_pages_threaded),
 		cmocka_unit_test(test_reject_file_data), cmocka_unit_test(test_file_data_loads),
 		cmocka_unit_test(test_stream_load),	 cmocka_unit_test(test_stream_cut_or_long),
-		cmocka_unit_test(test_csum_is_xxh3),	   cmocka_unit_test(test_writer_sink),
+		cmocka_unit_test(test_csum_is_xxh3),	 cmocka_unit_test(test_writer_sink),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
