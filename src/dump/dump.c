@@ -169,7 +169,12 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	c.buf = malloc(DUMP_BUF);
 	if (!c.buf)
 		return -ENOMEM;
-	r = o->dir ? img_writer_open_dir(o->dir, &c.w, e) : img_writer_open_fd(o->out_fd, &c.w, e);
+	if (o->sink)
+		r = img_writer_open_sink(o->sink, o->sink_ud, &c.w, e);
+	else if (o->dir)
+		r = img_writer_open_dir(o->dir, &c.w, e);
+	else
+		r = img_writer_open_fd(o->out_fd, &c.w, e);
 	if (r < 0)
 		goto out;
 	frozen_at = mono_ns();

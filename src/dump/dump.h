@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "common/log.h"
+#include "image/image.h"
 
 struct dump_progress {
 	uint64_t bytes; /* written so far */
@@ -21,6 +22,8 @@ struct dump_opts {
 	pid_t pid;
 	const char *dir;   /* image directory (img_writer_open_dir) */
 	int out_fd;	   /* or a stream fd when dir is NULL */
+	img_sink_fn sink;  /* or, when set, a callback taking the stream (img_writer_open_sink) */
+	void *sink_ud;
 	int leave_running; /* detach instead of killing after a successful dump */
 	int shell_job;	   /* accept the dumping terminal as stdio */
 	void (*progress)(const struct dump_progress *p, void *userdata);
