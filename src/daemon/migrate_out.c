@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /* Source side of a migration (or clone), run in a worker: negotiate with the destination,
- * freeze and dump the tree into a pipe while a thread forwards the stream over the channel,
+ * freeze and dump the tree, its image stream sent over the channel as it is written,
  * then — still frozen — wait for the destination's "rebuilt", commit, and only once the
  * destination runs its copy let the engine kill ours. Any failure before that thaws the tree. */
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <time.h>
@@ -22,11 +21,11 @@ struct out_ctx {
 	const struct ctl_req *q;
 	struct chan *c;
 	int ev_fd;
-	int pipe_rd, pipe_wr;
-	pthread_t fwd;
-	int fwd_running, fwd_err;
+	int fwd_err; /* the stream's failure, detailed in fwd_e */
 	struct ferry_err fwd_e;
-	uint64_t raw_bytes, wire_bytes;
+	void *zbuf; /* compression output, zcap bytes, when compressing */
+	size_t zcap;
+	uint64_t raw_bytes, wire_bytes, send_cpu_ns;
 	struct mig_req req;
 	int dest_failed; /* the destination already said why it failed */
 	pid_t dest_pid;
@@ -34,61 +33,54 @@ struct out_ctx {
 	struct ferry_err e;
 };
 
-static void *forward_stream(void *arg)
+/* The dump's image stream, as it is written: PM_DATA messages of at most PROTO_DATA_CHUNK
+ * image bytes, each compressed on its own when asked, sent straight from the writer's buffers
+ * (from the dump's thread for metadata, from the page-writer thread for pages; never both at
+ * once). A failure stops the dump, which thaws the tree. */
+static int send_stream(void *ud, const void *p, size_t n)
 {
-	struct out_ctx *x = arg;
+	struct out_ctx *x = ud;
 	uint64_t c0 = thread_cpu_ns();
-	size_t bound = ZSTD_compressBound(PROTO_DATA_CHUNK);
-	char *buf = malloc(PROTO_DATA_CHUNK), *zbuf = x->req.compress ? malloc(bound) : NULL;
-	int r = (!buf || (x->req.compress && !zbuf)) ? -ENOMEM : 0;
-	while (r == 0) {
-		ssize_t n = fd_read_full(x->pipe_rd, buf, PROTO_DATA_CHUNK);
-		if (n <= 0) {
-			r = (int)n;
-			break;
-		}
-		const void *out = buf;
-		size_t len = n;
-		if (zbuf) {
-			len = ZSTD_compress(zbuf, bound, buf, n, 1);
+	int r = 0;
+	while (n && r == 0) {
+		size_t k = n < PROTO_DATA_CHUNK ? n : PROTO_DATA_CHUNK;
+		const void *out = p;
+		size_t len = k;
+		if (x->zbuf) {
+			len = ZSTD_compress(x->zbuf, x->zcap, p, k, 1);
 			if (ZSTD_isError(len)) {
 				r = err_set(&x->fwd_e, -EIO, "zstd: %s", ZSTD_getErrorName(len));
 				break;
 			}
-			out = zbuf;
+			out = x->zbuf;
 		}
 		if (!x->raw_bytes)
 			x->first_byte_ns = mono_ns();
 		r = chan_send(x->c, PM_DATA, out, len, &x->fwd_e);
-		x->raw_bytes += n;
+		x->raw_bytes += k;
 		x->wire_bytes += len;
+		p = (const uint8_t *)p + k;
+		n -= k;
 	}
-	if (r == 0) {
-		json_object *o = proto_new();
-		json_object_object_add(o, "bytes", json_object_new_int64(x->raw_bytes));
-		r = peer_send_json(x->c, PM_DATA_END, o, &x->fwd_e);
-		json_object_put(o);
-	}
-	/* On failure the dump sees EPIPE on its next write and unwinds (thaws the tree). */
-	close(x->pipe_rd);
-	x->pipe_rd = -1;
-	log_debug("migration %s: stream forwarder cpu %.1f ms", x->req.mig,
-		  (thread_cpu_ns() - c0) / 1e6);
-	x->fwd_err = r;
-	free(buf);
-	free(zbuf);
-	return NULL;
+	x->send_cpu_ns += thread_cpu_ns() - c0;
+	if (r < 0 && !x->fwd_err)
+		x->fwd_err = r;
+	return r;
 }
 
-static int join_forwarder(struct out_ctx *x)
+/* The whole image went out (the writer committed): say how many bytes it had. */
+static int end_stream(struct out_ctx *x)
 {
-	if (x->pipe_wr >= 0)
-		x->pipe_wr = safe_close(x->pipe_wr);
-	if (x->fwd_running)
-		pthread_join(x->fwd, NULL);
-	x->fwd_running = 0;
-	if (x->fwd_err < 0)
-		return err_set(&x->e, x->fwd_err, "sending the image: %s", x->fwd_e.msg);
+	log_debug("migration %s: sending the stream took %.1f ms of cpu", x->req.mig,
+		  x->send_cpu_ns / 1e6);
+	json_object *o = proto_new();
+	json_object_object_add(o, "bytes", json_object_new_int64(x->raw_bytes));
+	int r = peer_send_json(x->c, PM_DATA_END, o, &x->fwd_e);
+	json_object_put(o);
+	if (r < 0) {
+		x->fwd_err = r;
+		return err_set(&x->e, r, "sending the image: %s", x->fwd_e.msg);
+	}
 	return 0;
 }
 
@@ -124,7 +116,7 @@ static int before_release(void *userdata, struct dump_ctx *hold)
 	struct out_ctx *x = userdata;
 	json_object *o = NULL;
 	uint32_t type;
-	int r = join_forwarder(x);
+	int r = end_stream(x);
 	uint64_t t_stream = mono_ns();
 	if (r < 0)
 		return 1;
@@ -242,22 +234,13 @@ static void send_abort(struct out_ctx *x, const char *why)
 	json_object_put(o);
 }
 
-static int start_forwarder(struct out_ctx *x)
+static int start_stream(struct out_ctx *x)
 {
-	int p[2];
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return neg_errno();
-	/* One PM_DATA message fits in the pipe, so the dump's writer rarely waits for the
-	 * forwarder; above pipe-max-size this needs CAP_SYS_RESOURCE, else 1 MiB will do. */
-	if (fcntl(p[1], F_SETPIPE_SZ, PROTO_DATA_CHUNK) < 0)
-		fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
-	x->pipe_rd = p[0];
-	x->pipe_wr = p[1];
-	int r = pthread_create(&x->fwd, NULL, forward_stream, x);
-	if (r)
-		return -r;
-	x->fwd_running = 1;
-	return 0;
+	if (!x->req.compress)
+		return 0;
+	x->zcap = ZSTD_compressBound(PROTO_DATA_CHUNK);
+	x->zbuf = malloc(x->zcap);
+	return x->zbuf ? 0 : -ENOMEM;
 }
 
 /* The home learns the new location before the user does (the destination tells it too). */
@@ -310,7 +293,7 @@ static void report(struct out_ctx *x, int client_fd, const struct dump_stats *st
 void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_proc *lp,
 		 int client_fd, int ev_fd)
 {
-	struct out_ctx x = {.d = d, .q = q, .ev_fd = ev_fd, .pipe_rd = -1, .pipe_wr = -1};
+	struct out_ctx x = {.d = d, .q = q, .ev_fd = ev_fd};
 	struct dump_stats st;
 	uint64_t t0 = mono_ns();
 	const char *verb = q->cmd == CTL_CLONE ? "clone" : "migration";
@@ -323,21 +306,20 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		_exit(0);
 	}
 	if (r == 0)
-		r = start_forwarder(&x);
+		r = start_stream(&x);
 	if (r == 0) {
 		log_info("%s of pid %d (%s) to %s: %s (negotiated in %.1f ms)", verb, q->pid,
 			 lp->id, q->to, x.req.mig, (mono_ns() - t0) / 1e6);
 		x.frozen_at = mono_ns();
 		struct dump_opts o = {.pid = q->pid,
-				      .out_fd = x.pipe_wr,
+				      .out_fd = -1,
+				      .sink = send_stream,
+				      .sink_ud = &x,
 				      .leave_running = q->cmd == CTL_CLONE,
 				      .before_release = before_release,
 				      .userdata = &x};
 		r = dump_tree(&o, &st, &x.e);
-		int j = join_forwarder(&x);
-		if (r == 0)
-			r = j;
-		if (x.fwd_err < 0) { /* the stream broke: its cause beats the dump's EPIPE */
+		if (x.fwd_err < 0) { /* the stream broke: say where, with its cause */
 			r = x.fwd_err;
 			snprintf(x.e.msg, sizeof(x.e.msg), "sending the image to %s: %.400s", q->to,
 				 x.fwd_e.msg);
@@ -353,6 +335,7 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		log_warn("%s of pid %d to %s failed: %s", verb, q->pid, q->to, why);
 		reply_error(client_fd, -r, msg);
 		chan_close(x.c);
+		free(x.zbuf);
 		_exit(1);
 	}
 	if (q->cmd == CTL_MIGRATE)
@@ -361,5 +344,6 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		 st.image_bytes / 1048576.0, st.frozen_ns / 1e6);
 	report(&x, client_fd, &st, t0);
 	chan_close(x.c);
+	free(x.zbuf);
 	_exit(0);
 }
