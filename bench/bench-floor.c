@@ -15,6 +15,13 @@
  *   off/on-thp   pipelined pvw, restored mapping madvise(MADV_HUGEPAGE) (THP is "madvise" here)
  *   off/on-self  pipelined sender; the receiver recv()s straight into a fresh mapping of its own
  *                (one copy: the lower bound of a receive-into-place design), then opens in place
+ *   off/on-para  as -self, but the sender sends from its own memory (filled like the hog's before
+ *                the clock starts): a parasite in the frozen process writing its memory to the
+ *                socket, no pvr (with encryption it seals out of place into the ring, since the
+ *                source must survive a failed migration). Same copies as raw plus fresh pages:
+ *                the floor of any copy-based design
+ *   cold-raw     raw, but sending N bytes of the sender's own memory (from DRAM, not a 4 MiB
+ *                buffer in cache), received into a hot buffer: what the source side alone costs
  * The wall time of a migration variant runs from the sender's first pvr to the receiver's
  * acknowledgement after its last write (both ends connected and set up before). Variants are
  * interleaved within each repetition so machine noise hits them alike; medians are printed with
@@ -58,7 +65,7 @@
 #define TAG	 16
 #define MAX_REPS 64
 
-enum src { SRC_HOT, SRC_PVR };
+enum src { SRC_HOT, SRC_PVR, SRC_OWN };
 enum dst { DST_HOT, DST_PVW, DST_UFFD, DST_THP, DST_SELF };
 
 struct variant {
@@ -74,7 +81,8 @@ static const struct variant variants[] = {
 	{"on-thr", SRC_PVR, DST_PVW, 1, 1},   {"off-uffd", SRC_PVR, DST_UFFD, 0, 1},
 	{"on-uffd", SRC_PVR, DST_UFFD, 1, 1}, {"off-thp", SRC_PVR, DST_THP, 0, 1},
 	{"on-thp", SRC_PVR, DST_THP, 1, 1},   {"off-self", SRC_PVR, DST_SELF, 0, 1},
-	{"on-self", SRC_PVR, DST_SELF, 1, 1},
+	{"on-self", SRC_PVR, DST_SELF, 1, 1}, {"off-para", SRC_OWN, DST_SELF, 0, 1},
+	{"on-para", SRC_OWN, DST_SELF, 1, 1}, {"cold-raw", SRC_OWN, DST_HOT, 0, 0},
 };
 #define NVAR (sizeof(variants) / sizeof(variants[0]))
 
@@ -334,6 +342,7 @@ struct end {
 	uint8_t *ring[NSLOTS];
 	uint8_t tag[NSLOTS][TAG];
 	uint8_t *self;	    /* DST_SELF: the receiver's fresh mapping */
+	uint8_t *own;	    /* SRC_OWN: the sender's own data */
 	struct fresh dst;   /* DST_PVW/THP/UFFD: the restored child's mapping */
 	int uffd;	    /* DST_UFFD: its userfaultfd here */
 	EVP_CIPHER_CTX *cx; /* used by one stage only */
@@ -351,14 +360,19 @@ static size_t len_of(uint64_t i)
 
 static uint8_t *buf_of(struct end *e, uint64_t i)
 {
-	return e->self ? e->self + i * CHUNK : e->ring[i % NSLOTS];
+	if (e->self)
+		return e->self + i * CHUNK;
+	if (e->own && !e->v->enc)
+		return e->own + i * CHUNK;
+	return e->ring[i % NSLOTS];
 }
 
 static void tx_fill(struct end *e, uint64_t i) /* pvr [+ seal] */
 {
 	if (e->v->src == SRC_PVR)
 		pvr(hog, hog_addr + i * CHUNK, buf_of(e, i), len_of(i));
-	if (e->v->enc && aead(e->cx, 1, i, buf_of(e, i), len_of(i), e->tag[i % NSLOTS]) < 0)
+	uint8_t *in = e->own ? e->own + i * CHUNK : buf_of(e, i);
+	if (e->v->enc && aead_io(e->cx, 1, i, buf_of(e, i), in, len_of(i), e->tag[i % NSLOTS]) < 0)
 		die("seal", "AES-256-GCM failed");
 }
 
@@ -462,6 +476,13 @@ static void sender(const struct variant *v, const struct sockaddr_in *sa, int ou
 	end_init(&e, v, fd);
 	e.stage[0] = tx_fill;
 	e.stage[1] = tx_send;
+	if (v->src == SRC_OWN) {
+		e.own = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
+			     0);
+		if (e.own == MAP_FAILED)
+			die("sender mmap", strerror(errno));
+		fill_random((uint64_t *)e.own, total / 8, 0x9e3779b97f4a7c15ULL);
+	}
 	if (v->enc)
 		e.cx = cipher(EVP_aes_256_gcm(), 1);
 	full_io(fd, &c, 1, 0, "receiver ready");
