@@ -25,14 +25,17 @@
  * The wall time of a migration variant runs from the sender's first pvr to the receiver's
  * acknowledgement after its last write (both ends connected and set up before). Variants are
  * interleaved within each repetition so machine noise hits them alike; medians are printed with
- * the ratio to raw, and each end's CPU seconds per GiB; on 2 shared cores the sum of both ends'
- * CPU bounds the rate, printed as the "2-core cpu bound": raw's wall time over half that sum, the
- * ratio a perfectly balanced pipeline of the same work would reach. Before the variants, the pieces
- * alone on one core, same data: pvr into a hot buffer, pvw / UFFDIO_COPY / THP pvw into fresh pages
- * of another process, memcpy into fresh pages of our own, AES-256-GCM and ChaCha20-Poly1305 seal
- * and open of hot 4 MiB chunks. Restored data is checked against the hog (first, middle, last
- * chunk) after each run. build/bench/bench-floor [--reps 5] [--big] [--sizes 64,1024] [--only
- * NAME,...] [--settle S]
+ * the ratio to raw, and each end's CPU seconds per GiB; on 2 shared cores the sum of both
+ * ends' CPU bounds the rate, printed as the "2-core cpu bound": raw's wall time over half that
+ * sum, the ratio a perfectly balanced pipeline of the same work would reach. Before the
+ * variants, the pieces alone on one core, same data: pvr into a hot buffer, pvw / UFFDIO_COPY /
+ * THP pvw into fresh pages of another process, memcpy into fresh pages of our own, AES-256-GCM
+ * and ChaCha20-Poly1305 seal and open of hot 4 MiB chunks. Restored data is checked against the
+ * hog (first, middle, last chunk) after each run.
+ *
+ *   build/bench/bench-floor [--reps 5] [--big] [--sizes 64,1024] [--only NAME,...]
+ *                           [--settle S] [--no-pieces]
+ *
  * --big adds 4096 MiB; --only keeps raw plus the named variants; --settle sleeps S seconds before
  * each run that allocates fresh pages (free page reporting of this VM, see bench-dump.c).
  * Every process started is a child with PR_SET_PDEATHSIG and is killed and reaped on exit or
