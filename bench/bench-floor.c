@@ -15,18 +15,18 @@
  *   off/on-thp   pipelined pvw, restored mapping madvise(MADV_HUGEPAGE) (THP is "madvise" here)
  *   off/on-self  pipelined sender; the receiver recv()s straight into a fresh mapping of its own
  *                (one copy: the lower bound of a receive-into-place design), then opens in place
- *   off/on-para  as -self, but the sender sends from its own memory (filled like the hog's before
- *                the clock starts): a parasite in the frozen process writing its memory to the
- *                socket, no pvr (with encryption it seals out of place into the ring, since the
- *                source must survive a failed migration). Same copies as raw plus fresh pages:
- *                the floor of any copy-based design
+ *   off/on-para  as -self, but the sender sends from its own memory (the hog's data, resident
+ *                in the bench and inherited by the sender alone): a parasite in the frozen
+ *                process writing its memory to the socket, no pvr (with encryption it seals out
+ *                of place into the ring, since the source must survive a failed migration).
+ *                Same copies as raw plus fresh pages: the floor of any copy-based design
  *   cold-raw     raw, but sending N bytes of the sender's own memory (from DRAM, not a 4 MiB
  *                buffer in cache), received into a hot buffer: what the source side alone costs
  *   splice-uffd/self  not copy-based on the sending side: like -para, but the sender vmsplice()s
  *                its own pages into a pipe and splice()s the pipe to the socket (no copy on
  *                send; loopback hands the pages to the receiver, whose recv() is the one copy),
  *                received as off-uffd / off-self. Encryption off only (on would need kTLS)
- * The wall time of a migration variant runs from the sender's first pvr to the receiver's
+ * The wall time of a migration variant runs from the sender's first chunk to the receiver's
  * acknowledgement after its last write (both ends connected and set up before). Variants are
  * interleaved within each repetition so machine noise hits them alike; medians are printed with
  * the ratio to raw, and each end's CPU seconds per GiB; on 2 shared cores the sum of both
@@ -109,6 +109,10 @@ static pid_t hog = -1, restored = -1, rx = -1, tx = -1;
 static uint64_t hog_addr, total;
 static unsigned settle;
 static int is_parent = 1; /* only the bench itself kills and reaps */
+/* The data of SRC_OWN/SRC_SPLICE senders: filled once per size in the bench and inherited by the
+ * sender alone (MADV_DONTFORK otherwise), so that, like a frozen process's memory, it is resident
+ * long before a run and a run does not take the free pages its receiver would get. */
+static uint8_t *own_data;
 
 static void kill_reap(pid_t *p)
 {
@@ -520,13 +524,8 @@ static void sender(const struct variant *v, const struct sockaddr_in *sa, int ou
 	if (v->src == SRC_SPLICE &&
 	    (pipe(e.pipe) < 0 || fcntl(e.pipe[1], F_SETPIPE_SZ, 1 << 20) < 0))
 		die("sender pipe", strerror(errno));
-	if (v->src == SRC_OWN || v->src == SRC_SPLICE) {
-		e.own = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1,
-			     0);
-		if (e.own == MAP_FAILED)
-			die("sender mmap", strerror(errno));
-		fill_random((uint64_t *)e.own, total / 8, 0x9e3779b97f4a7c15ULL);
-	}
+	if (v->src == SRC_OWN || v->src == SRC_SPLICE)
+		e.own = own_data;
 	if (v->enc)
 		e.cx = cipher(EVP_aes_256_gcm(), 1);
 	full_io(fd, &c, 1, 0, "receiver ready");
@@ -622,7 +621,11 @@ static void run_once(const struct variant *v, double *dt, double *ctx, double *c
 		receiver(v, lfd, f, rp[1]);
 		_exit(0);
 	}
+	if (own_data && madvise(own_data, total, MADV_DOFORK) < 0)
+		die("MADV_DOFORK", strerror(errno));
 	tx = fork_child("floor-tx");
+	if (tx > 0 && own_data && madvise(own_data, total, MADV_DONTFORK) < 0)
+		die("MADV_DONTFORK", strerror(errno));
 	if (tx == 0) {
 		close(tp[0]);
 		close(rp[0]);
@@ -724,6 +727,20 @@ static double piece_once(enum piece p, uint8_t *hot)
 }
 
 /* ---- driver ---- */
+
+/* own_data for the variants that send their own memory, if any is in use. */
+static void start_own(const int *use)
+{
+	size_t k = 0;
+	while (k < NVAR && !(use[k] && variants[k].src >= SRC_OWN))
+		k++;
+	if (k == NVAR)
+		return;
+	own_data = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (own_data == MAP_FAILED || madvise(own_data, total, MADV_DONTFORK) < 0)
+		die("sender data", strerror(errno));
+	fill_random((uint64_t *)own_data, total / 8, 0x9e3779b97f4a7c15ULL);
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -861,10 +878,14 @@ int main(int argc, char **argv)
 	for (int s = 0; s < nsizes; s++) {
 		total = sizes[s];
 		start_hog();
+		start_own(use);
 		if (pieces)
 			bench_pieces(reps, hot);
 		bench_variants(reps, use);
 		kill_reap(&hog);
+		if (own_data)
+			munmap(own_data, total);
+		own_data = NULL;
 	}
 	free(hot);
 	cleanup();
