@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -155,8 +156,11 @@ const unsigned char remote_batch_code[REMOTE_BATCH_CODE_LEN] = {
 	0xcc,				    /* 0x32 done: int3 */
 };
 
-/* Resume with PTRACE_CONT until the batch's int3 stop; event stops are passed over. */
-static int run_to_trap(pid_t tid, uint64_t trap_ip)
+#define BATCH_SYSCALL_OFF 0x1b /* the code's `syscall` */
+
+/* Resume with PTRACE_CONT until the batch's int3 stop; event stops are passed over. -EINTR if a
+ * SIGTRAP of someone else's came first (its siginfo in *si). */
+static int run_to_trap(pid_t tid, uint64_t trap_ip, siginfo_t *si)
 {
 	int status;
 	for (;;) {
@@ -167,18 +171,32 @@ static int run_to_trap(pid_t tid, uint64_t trap_ip)
 			return r;
 		if (status >> 16 || WSTOPSIG(status) != SIGTRAP)
 			continue; /* event stop; a stop signal cannot be blocked: it is discarded */
-		siginfo_t si;
 		struct user_regs_struct regs;
-		if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0 ||
+		if (ptrace(PTRACE_GETSIGINFO, tid, 0, si) < 0 ||
 		    ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
 			return neg_errno();
-		return si.si_code == SI_KERNEL && regs.rip == trap_ip ? 0 : -EINTR;
+		return si->si_code == SI_KERNEL && regs.rip == trap_ip ? 0 : -EINTR;
 	}
+}
+
+/* A foreign SIGTRAP that the batch took goes back to the thread's queue, as the thread's own
+ * rt_tgsigqueueinfo (the only sender allowed to keep any si_code), through scratch memory. */
+static void requeue(pid_t tid, uint64_t code_ip, uint64_t scratch, const siginfo_t *si)
+{
+	uint64_t none[6] = {0};
+	int64_t tgid, ret;
+	if (remote_syscall(tid, code_ip + BATCH_SYSCALL_OFF, SYS_getpid, none, &tgid) < 0 ||
+	    remote_write(tid, scratch, si, sizeof(*si)) < 0)
+		return;
+	uint64_t a[6] = {tgid, tid, SIGTRAP, scratch, 0, 0};
+	if (remote_syscall(tid, code_ip + BATCH_SYSCALL_OFF, SYS_rt_tgsigqueueinfo, a, &ret) < 0)
+		return;
 }
 
 int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call *calls, size_t n,
 		 size_t *ndone)
 {
+	siginfo_t si;
 	struct user_regs_struct saved, regs;
 	uint64_t oldmask, mask = ~(1ULL << (SIGTRAP - 1));
 	size_t len = n * sizeof(*calls);
@@ -200,7 +218,7 @@ int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call
 	regs.r12 = n;
 	r = ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0 ? neg_errno() : 0;
 	if (r == 0)
-		r = run_to_trap(tid, code_ip + REMOTE_BATCH_CODE_LEN);
+		r = run_to_trap(tid, code_ip + REMOTE_BATCH_CODE_LEN, &si);
 	if (r == 0 && ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
 		r = neg_errno();
 	/* rbx: the failed entry, or one past the table when all ran */
@@ -216,6 +234,8 @@ int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0 && r == 0)
 			r = neg_errno();
 	}
+	if (r == -EINTR)
+		requeue(tid, code_ip, table, &si);
 	return r;
 }
 

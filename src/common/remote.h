@@ -55,7 +55,9 @@ extern const unsigned char remote_batch_code[];
  * blocked while it runs; registers and mask are restored afterwards (the thread is then in a
  * signal-delivery stop whose SIGTRAP is discarded when it is resumed). *ndone is the number of
  * calls run; only the last of them can have failed (see its ret). A SIGTRAP other than the batch's
- * own (sent to the thread meanwhile) ends it with -EINTR. Returns 0 or -errno. */
+ * own (pending or sent meanwhile) ends it with -EINTR and is queued to the thread again (the
+ * table's memory carries its siginfo); the calls may then have run in part. The thread's SIGTRAP
+ * action must not be SIG_IGN (the int3 would reset it). Returns 0 or -errno. */
 int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call *calls, size_t n,
 		 size_t *ndone) MUST_CHECK;
 
