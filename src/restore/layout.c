@@ -6,6 +6,7 @@
  * PR_SET_MM_MAP (exe_fd works now that the old executable is unmapped, §9). */
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -134,26 +135,36 @@ static int drop_seed_rseq(struct restore_ctx *c, struct rproc *p)
 		       NULL);
 }
 
-/* Unmap every seed mapping but the scratch area and the vDSO block. */
+/* Unmap every seed mapping but the scratch area and the vDSO block. Its maps is enough (smaps
+ * would walk all the seed's page tables for flags that do not matter here). */
 static int drop_seed_mappings(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
 {
-	_cleanup_free_ struct proc_vma *v = NULL;
-	size_t n;
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	pid_t pid = p->m->p.pid;
-	int r = proc_vmas_read(pid, &v, &n);
-	if (r < 0)
-		return err_set(c->e, r, "pid %u: cannot read its mappings", pid);
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].start == p->scratch || v[i].start >= IMG_USER_ADDR_LIMIT ||
-		    !strcmp(v[i].path, "[vdso]") || !strcmp(v[i].path, "[vvar]") ||
-		    !strcmp(v[i].path, "[vvar_vclock]"))
+	_cleanup_free_ struct proc_vma *v = malloc(sizeof(*v));
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = v ? fopen(path, "re") : NULL;
+	if (!f)
+		return err_set(c->e, v ? neg_errno() : -ENOMEM, "pid %u: cannot read its mappings",
+			       pid);
+	int r = 0;
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		if (proc_maps_line_parse(line, v) < 0) {
+			r = err_set(c->e, -EIO, "pid %u: unexpected line in %s: %s", pid, path,
+				    line);
+			break;
+		}
+		if (v->start == p->scratch || v->start >= IMG_USER_ADDR_LIMIT ||
+		    !strcmp(v->path, "[vdso]") || !strcmp(v->path, "[vvar]") ||
+		    !strcmp(v->path, "[vvar_vclock]"))
 			continue;
-		r = rq_add(c, p, q, "unmap the seed's", v[i].path[0] ? v[i].path : NULL, SYS_munmap,
-			   v[i].start, v[i].end - v[i].start, 0, 0, 0, 0);
-		if (r < 0)
-			return r;
+		r = rq_add(c, p, q, "unmap", "a mapping of the seed", SYS_munmap, v->start,
+			   v->end - v->start, 0, 0, 0, 0);
 	}
-	return rq_flush(c, p, q);
+	free(line);
+	fclose(f);
+	return r < 0 ? r : rq_flush(c, p, q);
 }
 
 static int move_vdso(struct restore_ctx *c, struct rproc *p)
