@@ -348,6 +348,30 @@ static int dump_mm(struct dump_ctx *c, struct dproc *p)
 	return img_writer_add(c->w, REC_MM, &mm, sizeof(mm), auxv, n);
 }
 
+/* The limits are read with prlimit() from here where allowed (root, or a process of the
+ * caller's own ids); prlimit() on a process of another user needs CAP_SYS_RESOURCE, which these
+ * machines may lack (KERNEL-FACTS.md), and then the process reads its own limits. */
+static int read_rlimits(struct dump_ctx *c, struct dproc *p, struct img_proc *ip)
+{
+	int direct = 1, r;
+	for (int res = 0; res < 16; res++) {
+		struct rlimit rl;
+		if (direct && prlimit(p->pid, res, NULL, &rl) < 0) {
+			if (errno != EPERM)
+				return err_set(c->e, neg_errno(), "pid %d: prlimit(%d): %m", p->pid,
+					       res);
+			direct = 0;
+		}
+		if (!direct && ((r = inject_ok(c, p, p->pid, "prlimit64", SYS_prlimit64, 0, res, 0,
+					       p->scratch, NULL)) < 0 ||
+				(r = remote_read(p->pid, p->scratch, &rl, sizeof(rl))) < 0))
+			return r;
+		ip->rlim_cur[res] = rl.rlim_cur;
+		ip->rlim_max[res] = rl.rlim_max;
+	}
+	return 0;
+}
+
 static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc *ip)
 {
 	char path[64], buf[64];
@@ -390,17 +414,8 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 		return r;
 	ip->pdeathsig = ints[0];
 	ip->child_subreaper = ints[1];
-	/* prlimit() on a process of another user needs CAP_SYS_RESOURCE, which these machines
-	 * lack (KERNEL-FACTS.md), so the process reads its own limits. */
-	for (int res = 0; res < 16; res++) {
-		struct rlimit rl;
-		if ((r = inject_ok(c, p, p->pid, "prlimit64", SYS_prlimit64, 0, res, 0, p->scratch,
-				   NULL)) < 0 ||
-		    (r = remote_read(p->pid, p->scratch, &rl, sizeof(rl))) < 0)
-			return r;
-		ip->rlim_cur[res] = rl.rlim_cur;
-		ip->rlim_max[res] = rl.rlim_max;
-	}
+	if ((r = read_rlimits(c, p, ip)) < 0)
+		return r;
 	for (int which = 0; which < 3; which++) {
 		struct itimerval it;
 		if ((r = inject_ok(c, p, p->pid, "getitimer", SYS_getitimer, which, p->scratch, 0,
