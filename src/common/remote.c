@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
 
@@ -134,6 +135,107 @@ int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6], int
 		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0 && r == 0)
 			r = neg_errno();
 	}
+	return r;
+}
+
+const unsigned char remote_batch_code[REMOTE_BATCH_CODE_LEN] = {
+	0x48, 0x8b, 0x03,		    /* 0x00 loop: mov rax, [rbx] */
+	0x48, 0x8b, 0x7b, 0x08,		    /* mov rdi, [rbx + 8] */
+	0x48, 0x8b, 0x73, 0x10,		    /* mov rsi, [rbx + 16] */
+	0x48, 0x8b, 0x53, 0x18,		    /* mov rdx, [rbx + 24] */
+	0x4c, 0x8b, 0x53, 0x20,		    /* mov r10, [rbx + 32] */
+	0x4c, 0x8b, 0x43, 0x28,		    /* mov r8, [rbx + 40] */
+	0x4c, 0x8b, 0x4b, 0x30,		    /* mov r9, [rbx + 48] */
+	0x0f, 0x05,			    /* syscall */
+	0x48, 0x89, 0x43, 0x38,		    /* mov [rbx + 56], rax */
+	0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, /* cmp rax, -4095 */
+	0x73, 0x09,			    /* jae done */
+	0x48, 0x83, 0xc3, 0x40,		    /* add rbx, 64 */
+	0x49, 0xff, 0xcc,		    /* dec r12 */
+	0x75, 0xce,			    /* jnz loop */
+	0xcc,				    /* 0x32 done: int3 */
+};
+
+#define BATCH_SYSCALL_OFF 0x1b /* the code's `syscall` */
+
+/* Resume with PTRACE_CONT until the batch's int3 stop; event stops are passed over. -EINTR if a
+ * SIGTRAP of someone else's came first (its siginfo in *si). */
+static int run_to_trap(pid_t tid, uint64_t trap_ip, siginfo_t *si)
+{
+	int status;
+	for (;;) {
+		if (ptrace(PTRACE_CONT, tid, 0, 0) < 0)
+			return neg_errno();
+		int r = remote_wait_stop(tid, &status);
+		if (r < 0)
+			return r;
+		if (status >> 16 || WSTOPSIG(status) != SIGTRAP)
+			continue; /* event stop; a stop signal cannot be blocked: it is discarded */
+		struct user_regs_struct regs;
+		if (ptrace(PTRACE_GETSIGINFO, tid, 0, si) < 0 ||
+		    ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+			return neg_errno();
+		return si->si_code == SI_KERNEL && regs.rip == trap_ip ? 0 : -EINTR;
+	}
+}
+
+/* A foreign SIGTRAP that the batch took goes back to the thread's queue, as the thread's own
+ * rt_tgsigqueueinfo (the only sender allowed to keep any si_code), through scratch memory. */
+static void requeue(pid_t tid, uint64_t code_ip, uint64_t scratch, const siginfo_t *si)
+{
+	uint64_t none[6] = {0};
+	int64_t tgid, ret;
+	if (remote_syscall(tid, code_ip + BATCH_SYSCALL_OFF, SYS_getpid, none, &tgid) < 0 ||
+	    remote_write(tid, scratch, si, sizeof(*si)) < 0)
+		return;
+	uint64_t a[6] = {tgid, tid, SIGTRAP, scratch, 0, 0};
+	if (remote_syscall(tid, code_ip + BATCH_SYSCALL_OFF, SYS_rt_tgsigqueueinfo, a, &ret) < 0)
+		return;
+}
+
+int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call *calls, size_t n,
+		 size_t *ndone)
+{
+	siginfo_t si;
+	struct user_regs_struct saved, regs;
+	uint64_t oldmask, mask = ~(1ULL << (SIGTRAP - 1));
+	size_t len = n * sizeof(*calls);
+	int r;
+
+	*ndone = 0;
+	if (!n)
+		return 0;
+	if ((r = remote_write(tid, table, calls, len)) < 0)
+		return r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0 ||
+	    ptrace(PTRACE_GETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0 ||
+	    ptrace(PTRACE_SETSIGMASK, tid, sizeof(mask), &mask) < 0)
+		return neg_errno();
+	regs = saved;
+	regs.rip = code_ip;
+	regs.orig_rax = -1;
+	regs.rbx = table;
+	regs.r12 = n;
+	r = ptrace(PTRACE_SETREGS, tid, 0, &regs) < 0 ? neg_errno() : 0;
+	if (r == 0)
+		r = run_to_trap(tid, code_ip + REMOTE_BATCH_CODE_LEN, &si);
+	if (r == 0 && ptrace(PTRACE_GETREGS, tid, 0, &regs) < 0)
+		r = neg_errno();
+	/* rbx: the failed entry, or one past the table when all ran */
+	if (r == 0 && (regs.rbx < table || regs.rbx > table + len || (regs.rbx - table) % 64))
+		r = -EPROTO;
+	if (r == 0) {
+		*ndone = regs.rbx == table + len ? n : (regs.rbx - table) / sizeof(*calls) + 1;
+		r = remote_read(tid, table, calls, *ndone * sizeof(*calls));
+	}
+	if (r != -ESRCH) {
+		if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0 && r == 0)
+			r = neg_errno();
+		if (ptrace(PTRACE_SETSIGMASK, tid, sizeof(oldmask), &oldmask) < 0 && r == 0)
+			r = neg_errno();
+	}
+	if (r == -EINTR)
+		requeue(tid, code_ip, table, &si);
 	return r;
 }
 

@@ -34,8 +34,32 @@ int remote_detach(pid_t tid);
 /* Run syscall nr(a[0..5]) in stopped thread tid, using the `syscall` instruction at sys_ip.
  * All signals are blocked while it runs; registers and mask are restored afterwards.
  * Returns 0 and the syscall's raw return value in *ret, or -errno if ptrace failed. */
-int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6], int64_t *ret)
-	MUST_CHECK;
+int remote_syscall(pid_t tid, uint64_t sys_ip, long nr, const uint64_t a[6],
+		   int64_t *ret) MUST_CHECK;
+
+/* A batch of syscalls run by a short code sequence in the target in one resume: one stop for
+ * the whole batch instead of two per syscall. One entry, laid out as the code reads it. */
+struct remote_call {
+	int64_t nr;
+	uint64_t a[6];
+	int64_t ret; /* the syscall's raw return value, written by the target */
+};
+/* The code: for each entry, load nr and the arguments, `syscall`, store rax; stop after the
+ * last entry or the first one that fails (-4095..-1) at the trailing int3. It expects the
+ * table in rbx and the number of entries (at least 1) in r12. */
+extern const unsigned char remote_batch_code[];
+#define REMOTE_BATCH_CODE_LEN 51
+
+/* Run calls[0..n) in stopped thread tid: code_ip is remote_batch_code in the target
+ * (executable), table is target memory for n entries (writable). Every signal but SIGTRAP is
+ * blocked while it runs; registers and mask are restored afterwards (the thread is then in a
+ * signal-delivery stop whose SIGTRAP is discarded when it is resumed). *ndone is the number of
+ * calls run; only the last of them can have failed (see its ret). A SIGTRAP other than the batch's
+ * own (pending or sent meanwhile) ends it with -EINTR and is queued to the thread again (the
+ * table's memory carries its siginfo); the calls may then have run in part. The thread's SIGTRAP
+ * action must not be SIG_IGN (the int3 would reset it). Returns 0 or -errno. */
+int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call *calls, size_t n,
+		 size_t *ndone) MUST_CHECK;
 
 /* Copy to/from another process's memory (process_vm_*; /proc/PID/mem fallback for pages the
  * target cannot access itself, such as PROT_NONE areas). */

@@ -243,14 +243,17 @@ static int start_stream(struct out_ctx *x)
 	return x->zbuf ? 0 : -ENOMEM;
 }
 
-/* The home learns the new location before the user does (the destination tells it too). */
+/* The home learns the new location before the user does (the destination tells it too). A
+ * destination that is the home needs no call: its worker queued the arrival for its daemon (the
+ * home record) before it sent "resumed", as a PM_UPDATE's worker would before its reply, so the
+ * call would only cost a connection and a handshake. */
 static void tell_home(struct out_ctx *x)
 {
 	char home[NODE_NAME_MAX];
 	int32_t pid;
 	uint64_t start;
 	struct ferry_err e = {{0}};
-	if (proto_id_parse(x->req.id, home, &pid, &start) < 0)
+	if (proto_id_parse(x->req.id, home, &pid, &start) < 0 || !strcmp(home, x->q->to))
 		return;
 	json_object *o = proto_new(), *r = NULL;
 	json_object_object_add(o, "id", json_object_new_string(x->req.id));

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -148,14 +149,14 @@ static int thread_attrs(struct dump_ctx *c, struct dproc *p, pid_t tid, struct i
 	int policy = sched_getscheduler(tid);
 	int nice = getpriority(PRIO_PROCESS, tid);
 	if (policy < 0 || (nice == -1 && errno) || sched_getparam(tid, &sp) < 0)
-		return err_set(c->e, neg_errno(), "pid %d thread %d: cannot read its scheduling: %m",
-			       p->pid, tid);
+		return err_set(c->e, neg_errno(),
+			       "pid %d thread %d: cannot read its scheduling: %m", p->pid, tid);
 	t->sched_policy = policy & ~SCHED_RESET_ON_FORK;
 	t->sched_reset_on_fork = !!(policy & SCHED_RESET_ON_FORK);
 	t->sched_priority = sp.sched_priority;
 	t->nice = nice;
-	int r = inject_ok(c, p, tid, "prctl(PR_GET_TIMERSLACK)", SYS_prctl, PR_GET_TIMERSLACK, 0,
-			  0, 0, &v);
+	int r = inject_ok(c, p, tid, "prctl(PR_GET_TIMERSLACK)", SYS_prctl, PR_GET_TIMERSLACK, 0, 0,
+			  0, &v);
 	if (r < 0)
 		return r;
 	t->timerslack_ns = v;
@@ -229,20 +230,77 @@ static int dump_thread(struct dump_ctx *c, struct dproc *p, pid_t tid)
 	return write_siginfo(c, p, tid, 0);
 }
 
+static int read_sigact(struct dump_ctx *c, struct dproc *p, int sig, struct img_sigaction *act)
+{
+	int r = inject_ok(c, p, p->pid, "rt_sigaction", SYS_rt_sigaction, sig, 0, p->scratch, 8,
+			  NULL);
+	return r < 0 ? r : remote_read(p->pid, p->scratch, act, sizeof(*act));
+}
+
+/* Offsets in the scratch mapping for the batch: its second page becomes executable and holds
+ * remote_batch_code; the actions and the batch's table follow. */
+#define BATCH_CODE  4096
+#define BATCH_ACTS  8192
+#define BATCH_TABLE 12288
+
+/* Every action but SIGTRAP's (read already) in one remote_batch: one stop instead of 122. Only
+ * where the batch's int3 cannot disturb the process: SIGTRAP not ignored, none pending for the
+ * leader, and the scratch page may become executable. 1 = done, 0 = not possible here (the
+ * caller reads them one by one), or -errno. */
+static int sigacts_batch(struct dump_ctx *c, struct dproc *p, struct img_sigacts *sa)
+{
+	const uint64_t trap = 1ULL << (SIGTRAP - 1), code = p->scratch + BATCH_CODE;
+	struct remote_call call[64];
+	struct proc_status ss;
+	size_t n = 0, done;
+	int64_t v;
+	if (sa->act[SIGTRAP - 1].handler == (uint64_t)SIG_IGN ||
+	    proc_status_read(p->pid, &ss) < 0 || ((ss.sig_pnd | ss.shd_pnd) & trap))
+		return 0;
+	int r = dump_inject(c, p, p->pid, SYS_mprotect, code, 4096,
+			    PROT_READ | PROT_WRITE | PROT_EXEC, 0, &v);
+	if (r < 0 || v < 0) /* v < 0: no executable scratch (memory-deny-write-execute...) */
+		return r < 0 ? r : 0;
+	if ((r = remote_write(p->pid, code, remote_batch_code, REMOTE_BATCH_CODE_LEN)) < 0)
+		return err_set(c->e, r, "pid %d: cannot write its scratch mapping", p->pid);
+	for (int sig = 1; sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGTRAP)
+			call[n++] = (struct remote_call){
+				SYS_rt_sigaction,
+				{sig, 0, p->scratch + BATCH_ACTS + (sig - 1) * sizeof(sa->act[0]),
+				 8},
+				0};
+	r = remote_batch(p->pid, code, p->scratch + BATCH_TABLE, call, n, &done);
+	if (r == -EINTR) /* someone's SIGTRAP came in between; it is pending again */
+		return 0;
+	if (r < 0)
+		return err_set(c->e, r, "pid %d: remote syscalls failed: %s", p->pid, strerror(-r));
+	const struct remote_call *k = &call[done - 1];
+	if (done < n || (k->ret < 0 && k->ret > -4096))
+		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
+			       "pid %d thread %d: rt_sigaction: %s", p->pid, p->pid,
+			       strerror((int)-k->ret));
+	struct img_sigaction keep = sa->act[SIGTRAP - 1];
+	r = remote_read(p->pid, p->scratch + BATCH_ACTS, sa->act, sizeof(sa->act));
+	if (r < 0)
+		return r;
+	sa->act[SIGTRAP - 1] = keep;
+	memset(&sa->act[SIGKILL - 1], 0, sizeof(sa->act[0]));
+	memset(&sa->act[SIGSTOP - 1], 0, sizeof(sa->act[0]));
+	return 1;
+}
+
 static int dump_sigacts(struct dump_ctx *c, struct dproc *p)
 {
 	struct img_sigacts sa = {.pid = p->pid};
-	for (int sig = 1; sig <= 64; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		int r = inject_ok(c, p, p->pid, "rt_sigaction", SYS_rt_sigaction, sig, 0,
-				  p->scratch, 8, NULL);
-		if (r < 0)
-			return r;
-		r = remote_read(p->pid, p->scratch, &sa.act[sig - 1], sizeof(sa.act[0]));
-		if (r < 0)
-			return r;
-	}
+	int r = read_sigact(c, p, SIGTRAP, &sa.act[SIGTRAP - 1]);
+	if (r == 0)
+		r = sigacts_batch(c, p, &sa);
+	for (int sig = 1; r == 0 && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGTRAP)
+			r = read_sigact(c, p, sig, &sa.act[sig - 1]);
+	if (r < 0)
+		return r;
 	return img_writer_add(c->w, REC_SIGACTS, &sa, sizeof(sa), NULL, 0);
 }
 
@@ -290,6 +348,30 @@ static int dump_mm(struct dump_ctx *c, struct dproc *p)
 	return img_writer_add(c->w, REC_MM, &mm, sizeof(mm), auxv, n);
 }
 
+/* The limits are read with prlimit() from here where allowed (root, or a process of the
+ * caller's own ids); prlimit() on a process of another user needs CAP_SYS_RESOURCE, which these
+ * machines may lack (KERNEL-FACTS.md), and then the process reads its own limits. */
+static int read_rlimits(struct dump_ctx *c, struct dproc *p, struct img_proc *ip)
+{
+	int direct = 1, r;
+	for (int res = 0; res < 16; res++) {
+		struct rlimit rl;
+		if (direct && prlimit(p->pid, res, NULL, &rl) < 0) {
+			if (errno != EPERM)
+				return err_set(c->e, neg_errno(), "pid %d: prlimit(%d): %m", p->pid,
+					       res);
+			direct = 0;
+		}
+		if (!direct && ((r = inject_ok(c, p, p->pid, "prlimit64", SYS_prlimit64, 0, res, 0,
+					       p->scratch, NULL)) < 0 ||
+				(r = remote_read(p->pid, p->scratch, &rl, sizeof(rl))) < 0))
+			return r;
+		ip->rlim_cur[res] = rl.rlim_cur;
+		ip->rlim_max[res] = rl.rlim_max;
+	}
+	return 0;
+}
+
 static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc *ip)
 {
 	char path[64], buf[64];
@@ -319,8 +401,8 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 			   0, 0, 0, &v)) < 0)
 		return r;
 	ip->securebits = v;
-	if ((r = inject_ok(c, p, p->pid, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0,
-			   0, 0, &v)) < 0)
+	if ((r = inject_ok(c, p, p->pid, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0, 0,
+			   0, &v)) < 0)
 		return r;
 	ip->dumpable = v;
 	int32_t ints[2];
@@ -332,17 +414,8 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 		return r;
 	ip->pdeathsig = ints[0];
 	ip->child_subreaper = ints[1];
-	/* prlimit() on a process of another user needs CAP_SYS_RESOURCE, which these machines
-	 * lack (KERNEL-FACTS.md), so the process reads its own limits. */
-	for (int res = 0; res < 16; res++) {
-		struct rlimit rl;
-		if ((r = inject_ok(c, p, p->pid, "prlimit64", SYS_prlimit64, 0, res, 0, p->scratch,
-				   NULL)) < 0 ||
-		    (r = remote_read(p->pid, p->scratch, &rl, sizeof(rl))) < 0)
-			return r;
-		ip->rlim_cur[res] = rl.rlim_cur;
-		ip->rlim_max[res] = rl.rlim_max;
-	}
+	if ((r = read_rlimits(c, p, ip)) < 0)
+		return r;
 	for (int which = 0; which < 3; which++) {
 		struct itimerval it;
 		if ((r = inject_ok(c, p, p->pid, "getitimer", SYS_getitimer, which, p->scratch, 0,
@@ -387,8 +460,7 @@ static int parse_timers(const char *text, struct img_timer *out, size_t max, siz
 		if (!strcmp(kind, "thread")) {
 			t->sigev_notify = SIGEV_THREAD_ID;
 			t->notify_tid = tid;
-		}
-		else if (!strcmp(kind, "signal"))
+		} else if (!strcmp(kind, "signal"))
 			t->sigev_notify = SIGEV_SIGNAL;
 		else
 			t->sigev_notify = SIGEV_NONE;

@@ -16,10 +16,23 @@
 #include "common/util.h"
 #include "net/internal.h"
 
+/* Called once per process before any channel (ferryd: when it loads its key, before the first
+ * worker is forked). Besides libsodium, it keys a throwaway context of each AEAD, so OpenSSL's
+ * one-time set-up (its configuration file, the cipher implementations' lookup) is done here
+ * once and inherited by every forked worker instead of being redone in each connection. */
 int chan_crypto_init(struct ferry_err *e)
 {
+	static const uint8_t zero_key[CHAN_KEY_BYTES];
 	if (sodium_init() < 0)
 		return err_set(e, -EIO, "libsodium failed to initialise");
+	for (int aesgcm = 0; aesgcm < 2; aesgcm++) {
+		struct chan_dir d = {0};
+		int r = chan_dir_init(&d, zero_key, aesgcm, 1);
+		chan_dir_free(&d);
+		if (r < 0)
+			return err_set(e, r, "OpenSSL cannot set up %s",
+				       aesgcm ? "AES-256-GCM" : "ChaCha20-Poly1305");
+	}
 	return 0;
 }
 

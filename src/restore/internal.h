@@ -17,6 +17,10 @@
 #define SCRATCH_LEN  (64 * 1024)
 #define SCRATCH_DATA 4096 /* offset of the data area; offset 0 holds `syscall` */
 #define MAX_HOLES    32
+/* remote_batch_code sits at this offset of the scratch area, its table at SCR(p, BATCH_TABLE) */
+#define SCRATCH_BATCH_CODE 16
+#define BATCH_TABLE	   8192
+#define BATCH_MAX	   ((SCRATCH_LEN - SCRATCH_DATA - BATCH_TABLE) / 64)
 /* Address of offset `off` in process p's scratch data area. */
 #define SCR(p, off) ((p)->scratch + SCRATCH_DATA + (off))
 

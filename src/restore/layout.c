@@ -6,6 +6,7 @@
  * PR_SET_MM_MAP (exe_fd works now that the old executable is unmapped, §9). */
 #include <fcntl.h>
 #include <linux/prctl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
@@ -23,8 +24,8 @@ int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t
 	int64_t v;
 	int r = remote_syscall(tid, p->scratch, nr, a, &v);
 	if (r < 0)
-		return err_set(c->e, r, "pid %u thread %d: remote syscall %ld: %s", p->m->p.pid, tid,
-			       nr, strerror(-r));
+		return err_set(c->e, r, "pid %u thread %d: remote syscall %ld: %s", p->m->p.pid,
+			       tid, nr, strerror(-r));
 	if (v < 0 && v > -4096)
 		return err_set(c->e, (int)v, "pid %u thread %d: syscall %ld failed: %s",
 			       p->m->p.pid, tid, nr, strerror((int)-v));
@@ -53,8 +54,8 @@ static int target_open(struct restore_ctx *c, struct rproc *p, const char *path,
 	int64_t fd;
 	int r = scratch_put(c, p, 0, path, strlen(path) + 1);
 	if (r == 0)
-		r = rinject(c, p, p->m->p.pid, SYS_openat, AT_FDCWD, SCR(p, 0), flags | O_CLOEXEC, 0,
-			    0, 0, &fd);
+		r = rinject(c, p, p->m->p.pid, SYS_openat, AT_FDCWD, SCR(p, 0), flags | O_CLOEXEC,
+			    0, 0, 0, &fd);
 	if (r < 0)
 		return err_set(c->e, r, "pid %u: cannot open %s", p->m->p.pid, path);
 	*ret_fd = fd;
@@ -67,15 +68,58 @@ static int target_open(struct restore_ctx *c, struct rproc *p, const char *path,
 	return 1; /* not cached: caller closes it */
 }
 
-static int layout_close_fds(struct restore_ctx *c, struct rproc *p)
+/* Syscalls of the layout queued for one remote_batch (a stop for the lot instead of two per
+ * syscall). Each is about a range (a[0], a[1]) that its error names, with what and path. */
+struct rqueue {
+	struct remote_call call[BATCH_MAX];
+	const char *what[BATCH_MAX], *path[BATCH_MAX];
+	size_t n;
+};
+
+static int rq_flush(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
+{
+	pid_t pid = p->m->p.pid;
+	size_t done;
+	int r = remote_batch(pid, p->scratch + SCRATCH_BATCH_CODE, SCR(p, BATCH_TABLE), q->call,
+			     q->n, &done);
+	size_t n = q->n;
+	q->n = 0;
+	if (r < 0)
+		return err_set(c->e, r, "pid %u: remote syscalls: %s", pid, strerror(-r));
+	const struct remote_call *k = &q->call[done ? done - 1 : 0];
+	if (n && (done < n || (k->ret < 0 && k->ret > -4096)))
+		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
+			       "pid %u: cannot %s %#lx-%#lx (%s): %s", pid, q->what[done - 1],
+			       (unsigned long)k->a[0], (unsigned long)(k->a[0] + k->a[1]),
+			       q->path[done - 1] ? q->path[done - 1] : "anonymous",
+			       strerror((int)-k->ret));
+	return 0;
+}
+
+static int rq_add(struct restore_ctx *c, struct rproc *p, struct rqueue *q, const char *what,
+		  const char *path, long nr, uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3,
+		  uint64_t a4, uint64_t a5)
+{
+	int r = q->n == BATCH_MAX ? rq_flush(c, p, q) : 0;
+	if (r < 0)
+		return r;
+	q->call[q->n] = (struct remote_call){nr, {a0, a1, a2, a3, a4, a5}, 0};
+	q->what[q->n] = what;
+	q->path[q->n] = path;
+	q->n++;
+	return 0;
+}
+
+static int layout_close_fds(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
 {
 	for (size_t i = 0; i < p->nfdcache; i++) {
-		int r = rinject(c, p, p->m->p.pid, SYS_close, p->fdcache[i].fd, 0, 0, 0, 0, 0, NULL);
+		int r = rq_add(c, p, q, "close the fd of", p->fdcache[i].path, SYS_close,
+			       p->fdcache[i].fd, 0, 0, 0, 0, 0);
 		if (r < 0)
 			return r;
 	}
 	p->nfdcache = 0;
-	return 0;
+	return rq_flush(c, p, q);
 }
 
 static int drop_seed_rseq(struct restore_ctx *c, struct rproc *p)
@@ -91,26 +135,36 @@ static int drop_seed_rseq(struct restore_ctx *c, struct rproc *p)
 		       NULL);
 }
 
-/* Unmap every seed mapping but the scratch area and the vDSO block. */
-static int drop_seed_mappings(struct restore_ctx *c, struct rproc *p)
+/* Unmap every seed mapping but the scratch area and the vDSO block. Its maps is enough (smaps
+ * would walk all the seed's page tables for flags that do not matter here). */
+static int drop_seed_mappings(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
 {
-	_cleanup_free_ struct proc_vma *v = NULL;
-	size_t n;
+	char path[64], *line = NULL;
+	size_t cap = 0;
 	pid_t pid = p->m->p.pid;
-	int r = proc_vmas_read(pid, &v, &n);
-	if (r < 0)
-		return err_set(c->e, r, "pid %u: cannot read its mappings", pid);
-	for (size_t i = 0; i < n; i++) {
-		if (v[i].start == p->scratch || v[i].start >= IMG_USER_ADDR_LIMIT ||
-		    !strcmp(v[i].path, "[vdso]") || !strcmp(v[i].path, "[vvar]") ||
-		    !strcmp(v[i].path, "[vvar_vclock]"))
+	_cleanup_free_ struct proc_vma *v = malloc(sizeof(*v));
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = v ? fopen(path, "re") : NULL;
+	if (!f)
+		return err_set(c->e, v ? neg_errno() : -ENOMEM, "pid %u: cannot read its mappings",
+			       pid);
+	int r = 0;
+	while (r == 0 && getline(&line, &cap, f) > 0) {
+		if (proc_maps_line_parse(line, v) < 0) {
+			r = err_set(c->e, -EIO, "pid %u: unexpected line in %s: %s", pid, path,
+				    line);
+			break;
+		}
+		if (v->start == p->scratch || v->start >= IMG_USER_ADDR_LIMIT ||
+		    !strcmp(v->path, "[vdso]") || !strcmp(v->path, "[vvar]") ||
+		    !strcmp(v->path, "[vvar_vclock]"))
 			continue;
-		r = rinject(c, p, pid, SYS_munmap, v[i].start, v[i].end - v[i].start, 0, 0, 0, 0,
-			    NULL);
-		if (r < 0)
-			return r;
+		r = rq_add(c, p, q, "unmap", "a mapping of the seed", SYS_munmap, v->start,
+			   v->end - v->start, 0, 0, 0, 0);
 	}
-	return 0;
+	free(line);
+	fclose(f);
+	return r < 0 ? r : rq_flush(c, p, q);
 }
 
 static int move_vdso(struct restore_ctx *c, struct rproc *p)
@@ -170,7 +224,7 @@ static uint32_t initial_prot(const struct rproc *p, size_t i)
 	return p->vma_has_pages[i] ? PROT_READ | PROT_WRITE : p->m->vmas[i].v.prot;
 }
 
-static int map_one(struct restore_ctx *c, struct rproc *p, size_t vi)
+static int map_one(struct restore_ctx *c, struct rproc *p, struct rqueue *q, size_t vi)
 {
 	const struct img_vma_model *vm = &p->m->vmas[vi];
 	const struct img_vma *v = &vm->v;
@@ -214,42 +268,41 @@ static int map_one(struct restore_ctx *c, struct rproc *p, size_t vi)
 	if (r < 0)
 		return r;
 	close_fd = r == 1;
-	r = rinject(c, p, pid, SYS_mmap, v->start, len, prot, flags, fd, v->pgoff, NULL);
-	if (close_fd) {
+	r = rq_add(c, p, q, "map", vm->path, SYS_mmap, v->start, len, prot, flags, fd, v->pgoff);
+	if (close_fd) { /* the mmap runs first */
+		if (r == 0)
+			r = rq_flush(c, p, q);
 		int r2 = rinject(c, p, pid, SYS_close, fd, 0, 0, 0, 0, 0, NULL);
 		if (r == 0)
 			r = r2;
 	}
-	if (r < 0)
-		return err_set(c->e, r, "pid %u: cannot map %#lx-%#lx (%s)", pid,
-			       (unsigned long)v->start, (unsigned long)v->end,
-			       vm->path ? vm->path : "anonymous");
-	return 0;
+	return r;
 }
 
-static int finish_vma(struct restore_ctx *c, struct rproc *p, size_t vi)
+static int finish_vma(struct restore_ctx *c, struct rproc *p, struct rqueue *q, size_t vi)
 {
 	const struct img_vma *v = &p->m->vmas[vi].v;
+	const char *path = p->m->vmas[vi].path;
 	static const struct {
 		uint32_t flag;
 		int advice;
 	} adv[] = {
-		{VMA_F_DONTFORK, MADV_DONTFORK},   {VMA_F_DONTDUMP, MADV_DONTDUMP},
-		{VMA_F_HUGEPAGE, MADV_HUGEPAGE},   {VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE},
+		{VMA_F_DONTFORK, MADV_DONTFORK},     {VMA_F_DONTDUMP, MADV_DONTDUMP},
+		{VMA_F_HUGEPAGE, MADV_HUGEPAGE},     {VMA_F_NOHUGEPAGE, MADV_NOHUGEPAGE},
 		{VMA_F_WIPEONFORK, MADV_WIPEONFORK},
 	};
-	pid_t pid = p->m->p.pid;
 	uint64_t len = v->end - v->start;
 	int r = 0;
 	if (v->kind == VMA_ANON_PRIVATE || v->kind == VMA_FILE_PRIVATE)
 		if (v->prot != initial_prot(p, vi))
-			r = rinject(c, p, pid, SYS_mprotect, v->start, len, v->prot, 0, 0, 0, NULL);
+			r = rq_add(c, p, q, "protect", path, SYS_mprotect, v->start, len, v->prot,
+				   0, 0, 0);
 	for (size_t i = 0; r == 0 && i < ARRAY_SIZE(adv); i++)
 		if (v->flags & adv[i].flag)
-			r = rinject(c, p, pid, SYS_madvise, v->start, len, adv[i].advice, 0, 0, 0,
-				    NULL);
+			r = rq_add(c, p, q, "advise on", path, SYS_madvise, v->start, len,
+				   adv[i].advice, 0, 0, 0);
 	if (r == 0 && (v->flags & VMA_F_LOCKED))
-		r = rinject(c, p, pid, SYS_mlock, v->start, len, 0, 0, 0, 0, NULL);
+		r = rq_add(c, p, q, "lock", path, SYS_mlock, v->start, len, 0, 0, 0, 0);
 	return r;
 }
 
@@ -297,21 +350,31 @@ int layout_vdso_syscall_ip(struct restore_ctx *c, struct rproc *p, const char *w
 	return err_set(c->e, -ENOENT, "pid %u: no vDSO to %s through", p->m->p.pid, what);
 }
 
-int layout_restore(struct restore_ctx *c, struct rproc *p)
+static int layout_queued(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
 {
 	int r;
-	if ((r = mark_vmas_with_pages(p)) < 0 || (r = drop_seed_rseq(c, p)) < 0 || (r = drop_seed_mappings(c, p)) < 0 ||
-	    (r = move_vdso(c, p)) < 0)
+	if ((r = mark_vmas_with_pages(p)) < 0 || (r = drop_seed_rseq(c, p)) < 0 ||
+	    (r = drop_seed_mappings(c, p, q)) < 0 || (r = move_vdso(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nvmas; i++)
-		if ((r = map_one(c, p, i)) < 0)
+		if ((r = map_one(c, p, q, i)) < 0)
 			return r;
-	if ((r = pages_fill(c, p)) < 0)
+	if ((r = rq_flush(c, p, q)) < 0 || (r = pages_fill(c, p)) < 0)
 		return r;
 	for (size_t i = 0; i < p->m->nvmas; i++)
-		if ((r = finish_vma(c, p, i)) < 0)
+		if ((r = finish_vma(c, p, q, i)) < 0)
 			return r;
-	if (p->m->has_mm && (r = set_mm(c, p)) < 0)
+	if ((r = rq_flush(c, p, q)) < 0 || (p->m->has_mm && (r = set_mm(c, p)) < 0))
 		return r;
-	return layout_close_fds(c, p);
+	return layout_close_fds(c, p, q);
+}
+
+int layout_restore(struct restore_ctx *c, struct rproc *p)
+{
+	struct rqueue *q = calloc(1, sizeof(*q));
+	if (!q)
+		return -ENOMEM;
+	int r = layout_queued(c, p, q);
+	free(q);
+	return r;
 }

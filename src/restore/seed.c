@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 
 #include "common/proc.h"
+#include "common/remote.h"
 #include "res/res.h"
 #include "restore/internal.h"
 
@@ -155,6 +156,7 @@ static uint64_t map_scratch(struct rproc *rp)
 			continue;
 		}
 		memcpy(m, code, sizeof(code));
+		memcpy((char *)m + SCRATCH_BATCH_CODE, remote_batch_code, REMOTE_BATCH_CODE_LEN);
 		return (uint64_t)m;
 	}
 	return 0;

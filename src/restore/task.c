@@ -58,40 +58,61 @@ static int thread_state(struct restore_ctx *c, struct rproc *p, const struct img
 	ss.ss_flags = t->altstack_flags;
 	if ((r = rinject(c, p, tid, SYS_set_robust_list, t->robust_list,
 			 t->robust_list_len ? t->robust_list_len : 24, 0, 0, 0, 0, NULL)) < 0 ||
-	    (r = rinject(c, p, tid, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, 0, 0,
-			 NULL)) < 0)
+	    (r = rinject(c, p, tid, SYS_set_tid_address, t->clear_child_tid, 0, 0, 0, 0, 0, NULL)) <
+		    0)
 		return r;
 	if (!(ss.ss_flags & SS_DISABLE) || ss.ss_sp) {
 		if ((r = scratch_put(c, p, 0, &ss, sizeof(ss))) < 0 ||
 		    (r = rinject(c, p, tid, SYS_sigaltstack, SCR(p, 0), 0, 0, 0, 0, 0, NULL)) < 0)
 			return r;
 	}
-	if (t->rseq_len &&
-	    (r = rinject(c, p, tid, SYS_rseq, t->rseq_ptr, t->rseq_len, 0, t->rseq_sig, 0, 0,
-			 NULL)) < 0)
+	if (t->rseq_len && (r = rinject(c, p, tid, SYS_rseq, t->rseq_ptr, t->rseq_len, 0,
+					t->rseq_sig, 0, 0, NULL)) < 0)
 		return err_set(c->e, r, "pid %u thread %d: cannot register rseq", p->m->p.pid, tid);
 	if ((r = scratch_put(c, p, 0, t->comm, sizeof(t->comm))) < 0)
 		return r;
 	return rinject(c, p, tid, SYS_prctl, PR_SET_NAME, SCR(p, 0), 0, 0, 0, 0, NULL);
 }
 
+static int restore_sigact(struct restore_ctx *c, struct rproc *p, int sig)
+{
+	pid_t pid = p->m->p.pid;
+	int r = scratch_put(c, p, 0, &p->m->sigacts.act[sig - 1], sizeof(struct img_sigaction));
+	if (r == 0)
+		r = rinject(c, p, pid, SYS_rt_sigaction, sig, SCR(p, 0), 0, 8, 0, 0, NULL);
+	return r < 0 ? err_set(c->e, r, "pid %u: cannot restore the action of signal %d", pid, sig)
+		     : 0;
+}
+
+/* One batch (remote_batch) for every action but SIGTRAP's: the batch ends at an int3, whose
+ * SIGTRAP would reset an ignored SIGTRAP action to the default, so that one is set afterwards
+ * with a plain remote syscall. */
 static int restore_sigacts(struct restore_ctx *c, struct rproc *p)
 {
+	struct remote_call call[64];
+	size_t n = 0, done;
 	pid_t pid = p->m->p.pid;
 	if (!p->m->has_sigacts)
 		return 0;
-	for (int sig = 1; sig <= 64; sig++) {
-		if (sig == SIGKILL || sig == SIGSTOP)
-			continue;
-		const struct img_sigaction *a = &p->m->sigacts.act[sig - 1];
-		int r = scratch_put(c, p, 0, a, sizeof(*a));
-		if (r == 0)
-			r = rinject(c, p, pid, SYS_rt_sigaction, sig, SCR(p, 0), 0, 8, 0, 0, NULL);
-		if (r < 0)
-			return err_set(c->e, r, "pid %u: cannot restore the action of signal %d", pid,
-				       sig);
-	}
-	return 0;
+	int r = scratch_put(c, p, 0, p->m->sigacts.act, sizeof(p->m->sigacts.act));
+	for (int sig = 1; r == 0 && sig <= 64; sig++)
+		if (sig != SIGKILL && sig != SIGSTOP && sig != SIGTRAP)
+			call[n++] = (struct remote_call){
+				SYS_rt_sigaction,
+				{sig, SCR(p, (sig - 1) * sizeof(struct img_sigaction)), 0, 8, 0, 0},
+				0};
+	if (r == 0)
+		r = remote_batch(pid, p->scratch + SCRATCH_BATCH_CODE, SCR(p, BATCH_TABLE), call, n,
+				 &done);
+	if (r < 0)
+		return err_set(c->e, r, "pid %u: cannot restore its signal actions: %s", pid,
+			       strerror(-r));
+	const struct remote_call *k = &call[done - 1];
+	if (done < n || (k->ret < 0 && k->ret > -4096))
+		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
+			       "pid %u: cannot restore the action of signal %d: %s", pid,
+			       (int)k->a[0], strerror((int)-k->ret));
+	return restore_sigact(c, p, SIGTRAP);
 }
 
 /* Pending signals are queued by the process to itself (only then any si_code is allowed);
@@ -132,7 +153,8 @@ static int restore_itimers(struct restore_ctx *c, struct rproc *p)
 		it.it_interval.tv_usec = ip->itimer_interval_us[which] % 1000000;
 		int r = scratch_put(c, p, 0, &it, sizeof(it));
 		if (r == 0)
-			r = rinject(c, p, ip->pid, SYS_setitimer, which, SCR(p, 0), 0, 0, 0, 0, NULL);
+			r = rinject(c, p, ip->pid, SYS_setitimer, which, SCR(p, 0), 0, 0, 0, 0,
+				    NULL);
 		if (r < 0)
 			return r;
 	}
@@ -164,8 +186,8 @@ static int restore_timers(struct restore_ctx *c, struct rproc *p)
 		if ((r = scratch_put(c, p, 0, &sev, sizeof(sev))) < 0 ||
 		    (r = scratch_put(c, p, 256, &id, sizeof(id))) < 0 ||
 		    (r = scratch_put(c, p, 512, &its, sizeof(its))) < 0 ||
-		    (r = rinject(c, p, pid, SYS_timer_create, t->clock_id, SCR(p, 0), SCR(p, 256), 0,
-				 0, 0, NULL)) < 0 ||
+		    (r = rinject(c, p, pid, SYS_timer_create, t->clock_id, SCR(p, 0), SCR(p, 256),
+				 0, 0, 0, NULL)) < 0 ||
 		    (r = rinject(c, p, pid, SYS_timer_settime, t->timer_id, 0, SCR(p, 512), 0, 0, 0,
 				 NULL)) < 0)
 			return err_set(c->e, r, "pid %u: cannot restore POSIX timer %d", pid,
@@ -185,7 +207,8 @@ static int thread_sched(struct restore_ctx *c, struct rproc *p, size_t i)
 		return err_set(c->e, neg_errno(),
 			       "pid %u thread %d: cannot set its scheduling (policy %u, "
 			       "priority %u, nice %d): %m",
-			       p->m->p.pid, p->tids[i], t->sched_policy, t->sched_priority, t->nice);
+			       p->m->p.pid, p->tids[i], t->sched_policy, t->sched_priority,
+			       t->nice);
 	return rinject(c, p, p->tids[i], SYS_prctl, PR_SET_TIMERSLACK, t->timerslack_ns, 0, 0, 0, 0,
 		       NULL);
 }
@@ -333,8 +356,7 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 	 * only change left is lowering the capability sets the seed inherited from ferry. */
 	if (!same_creds_as_seed(p->m))
 		for (size_t i = 0; i < p->m->nthreads; i++)
-			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps(c, p, i)) <
-			    0)
+			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps(c, p, i)) < 0)
 				return r;
 	/* These are reset by credential changes, so they come after. */
 	const struct img_proc *ip = &p->m->p;
