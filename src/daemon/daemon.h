@@ -8,6 +8,7 @@
 #include <sys/types.h>
 #include <time.h>
 
+#include "common/vdso.h"
 #include "daemon/config.h"
 #include "daemon/proto.h"
 #include "net/channel.h"
@@ -57,9 +58,10 @@ struct ferryd {
 	struct home_rec home[MAX_HOME];
 	struct outcome outcomes[MAX_OUTCOMES];
 	struct worker workers[MAX_WORKERS];
-	/* this host, for negotiation */
+	/* this host, for negotiation; the vDSO layout also for the restores of its workers */
 	uint64_t xcr0, vdso_fp;
 	uint32_t xstate_size;
+	struct vdso_layout vdso;
 };
 
 /* sysinfo.c: facts about this host and its processes */

@@ -210,7 +210,6 @@ static void shutdown_daemon(struct ferryd *d)
 static int setup(struct ferryd *d)
 {
 	struct ferry_err e = {{0}};
-	struct vdso_layout l;
 	if (chan_load_key(d->cfg.key, d->key, &e) < 0) {
 		log_err("cluster key: %s", e.msg);
 		return -1;
@@ -219,7 +218,7 @@ static int setup(struct ferryd *d)
 	d->copts.timeout_ms = d->cfg.timeout_ms;
 	d->xcr0 = cpu_xcr0();
 	d->xstate_size = host_xstate_size();
-	if (vdso_self(&l, &d->vdso_fp) < 0) {
+	if (vdso_self(&d->vdso, &d->vdso_fp) < 0) {
 		log_err("cannot read this host's vDSO layout");
 		return -1;
 	}

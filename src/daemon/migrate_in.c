@@ -368,7 +368,9 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 					 .image_wait = stream_wait,
 					 .image_wait_ud = &x.s,
 					 .before_resume = before_resume,
-					 .userdata = &x};
+					 .userdata = &x,
+					 .vdso = &d->vdso,
+					 .vdso_fp = d->vdso_fp};
 		r = fault_at("dst-restore") ? err_set(&e, -EIO, "restore failed by fault injection")
 					    : restore_tree(&o, &st, &e);
 	}

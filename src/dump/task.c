@@ -149,14 +149,14 @@ static int thread_attrs(struct dump_ctx *c, struct dproc *p, pid_t tid, struct i
 	int policy = sched_getscheduler(tid);
 	int nice = getpriority(PRIO_PROCESS, tid);
 	if (policy < 0 || (nice == -1 && errno) || sched_getparam(tid, &sp) < 0)
-		return err_set(c->e, neg_errno(),
-			       "pid %d thread %d: cannot read its scheduling: %m", p->pid, tid);
+		return err_set(c->e, neg_errno(), "pid %d thread %d: cannot read its scheduling: %m",
+			       p->pid, tid);
 	t->sched_policy = policy & ~SCHED_RESET_ON_FORK;
 	t->sched_reset_on_fork = !!(policy & SCHED_RESET_ON_FORK);
 	t->sched_priority = sp.sched_priority;
 	t->nice = nice;
-	int r = inject_ok(c, p, tid, "prctl(PR_GET_TIMERSLACK)", SYS_prctl, PR_GET_TIMERSLACK, 0, 0,
-			  0, &v);
+	int r = inject_ok(c, p, tid, "prctl(PR_GET_TIMERSLACK)", SYS_prctl, PR_GET_TIMERSLACK, 0,
+			  0, 0, &v);
 	if (r < 0)
 		return r;
 	t->timerslack_ns = v;
@@ -401,8 +401,8 @@ static int dump_creds_attrs(struct dump_ctx *c, struct dproc *p, struct img_proc
 			   0, 0, 0, &v)) < 0)
 		return r;
 	ip->securebits = v;
-	if ((r = inject_ok(c, p, p->pid, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0, 0,
-			   0, &v)) < 0)
+	if ((r = inject_ok(c, p, p->pid, "prctl(PR_GET_DUMPABLE)", SYS_prctl, PR_GET_DUMPABLE, 0,
+			   0, 0, &v)) < 0)
 		return r;
 	ip->dumpable = v;
 	int32_t ints[2];
@@ -460,7 +460,8 @@ static int parse_timers(const char *text, struct img_timer *out, size_t max, siz
 		if (!strcmp(kind, "thread")) {
 			t->sigev_notify = SIGEV_THREAD_ID;
 			t->notify_tid = tid;
-		} else if (!strcmp(kind, "signal"))
+		}
+		else if (!strcmp(kind, "signal"))
 			t->sigev_notify = SIGEV_SIGNAL;
 		else
 			t->sigev_notify = SIGEV_NONE;

@@ -24,7 +24,13 @@ static int check_host(struct restore_ctx *c)
 		return err_set(c->e, -EXDEV,
 			       "image needs CPU state features %#llx but this CPU offers %#llx",
 			       (unsigned long long)i->xcr0, (unsigned long long)cpu_xcr0());
-	int r = vdso_self(&c->vdso, &fp);
+	int r = 0;
+	if (c->o->vdso) {
+		c->vdso = *c->o->vdso;
+		fp = c->o->vdso_fp;
+	} else {
+		r = vdso_self(&c->vdso, &fp);
+	}
 	if (r < 0)
 		return err_set(c->e, r, "cannot read this host's vDSO layout");
 	if (fp != i->vdso_fingerprint)

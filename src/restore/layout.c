@@ -24,8 +24,8 @@ int rinject(struct restore_ctx *c, struct rproc *p, pid_t tid, long nr, uint64_t
 	int64_t v;
 	int r = remote_syscall(tid, p->scratch, nr, a, &v);
 	if (r < 0)
-		return err_set(c->e, r, "pid %u thread %d: remote syscall %ld: %s", p->m->p.pid,
-			       tid, nr, strerror(-r));
+		return err_set(c->e, r, "pid %u thread %d: remote syscall %ld: %s", p->m->p.pid, tid,
+			       nr, strerror(-r));
 	if (v < 0 && v > -4096)
 		return err_set(c->e, (int)v, "pid %u thread %d: syscall %ld failed: %s",
 			       p->m->p.pid, tid, nr, strerror((int)-v));
@@ -54,8 +54,8 @@ static int target_open(struct restore_ctx *c, struct rproc *p, const char *path,
 	int64_t fd;
 	int r = scratch_put(c, p, 0, path, strlen(path) + 1);
 	if (r == 0)
-		r = rinject(c, p, p->m->p.pid, SYS_openat, AT_FDCWD, SCR(p, 0), flags | O_CLOEXEC,
-			    0, 0, 0, &fd);
+		r = rinject(c, p, p->m->p.pid, SYS_openat, AT_FDCWD, SCR(p, 0), flags | O_CLOEXEC, 0,
+			    0, 0, &fd);
 	if (r < 0)
 		return err_set(c->e, r, "pid %u: cannot open %s", p->m->p.pid, path);
 	*ret_fd = fd;

@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include "common/log.h"
+#include "common/vdso.h"
 
 struct restore_opts {
 	const char *dir;
@@ -24,6 +25,10 @@ struct restore_opts {
 	 * kill everything restored and fail with -ECANCELED. */
 	int (*before_resume)(void *userdata);
 	void *userdata;
+	/* Optional: the caller's vDSO layout and fingerprint (vdso_self), if it has them already
+	 * (ferryd's workers: forks of the daemon, which read them once); NULL: read here. */
+	const struct vdso_layout *vdso;
+	uint64_t vdso_fp;
 };
 
 struct restore_stats {

@@ -153,8 +153,7 @@ static int restore_itimers(struct restore_ctx *c, struct rproc *p)
 		it.it_interval.tv_usec = ip->itimer_interval_us[which] % 1000000;
 		int r = scratch_put(c, p, 0, &it, sizeof(it));
 		if (r == 0)
-			r = rinject(c, p, ip->pid, SYS_setitimer, which, SCR(p, 0), 0, 0, 0, 0,
-				    NULL);
+			r = rinject(c, p, ip->pid, SYS_setitimer, which, SCR(p, 0), 0, 0, 0, 0, NULL);
 		if (r < 0)
 			return r;
 	}
@@ -186,8 +185,8 @@ static int restore_timers(struct restore_ctx *c, struct rproc *p)
 		if ((r = scratch_put(c, p, 0, &sev, sizeof(sev))) < 0 ||
 		    (r = scratch_put(c, p, 256, &id, sizeof(id))) < 0 ||
 		    (r = scratch_put(c, p, 512, &its, sizeof(its))) < 0 ||
-		    (r = rinject(c, p, pid, SYS_timer_create, t->clock_id, SCR(p, 0), SCR(p, 256),
-				 0, 0, 0, NULL)) < 0 ||
+		    (r = rinject(c, p, pid, SYS_timer_create, t->clock_id, SCR(p, 0), SCR(p, 256), 0,
+				 0, 0, NULL)) < 0 ||
 		    (r = rinject(c, p, pid, SYS_timer_settime, t->timer_id, 0, SCR(p, 512), 0, 0, 0,
 				 NULL)) < 0)
 			return err_set(c->e, r, "pid %u: cannot restore POSIX timer %d", pid,
@@ -207,8 +206,7 @@ static int thread_sched(struct restore_ctx *c, struct rproc *p, size_t i)
 		return err_set(c->e, neg_errno(),
 			       "pid %u thread %d: cannot set its scheduling (policy %u, "
 			       "priority %u, nice %d): %m",
-			       p->m->p.pid, p->tids[i], t->sched_policy, t->sched_priority,
-			       t->nice);
+			       p->m->p.pid, p->tids[i], t->sched_policy, t->sched_priority, t->nice);
 	return rinject(c, p, p->tids[i], SYS_prctl, PR_SET_TIMERSLACK, t->timerslack_ns, 0, 0, 0, 0,
 		       NULL);
 }
@@ -356,7 +354,8 @@ int task_restore(struct restore_ctx *c, struct rproc *p)
 	 * only change left is lowering the capability sets the seed inherited from ferry. */
 	if (!same_creds_as_seed(p->m))
 		for (size_t i = 0; i < p->m->nthreads; i++)
-			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps(c, p, i)) < 0)
+			if ((r = geteuid() == 0 ? thread_creds(c, p, i) : thread_caps(c, p, i)) <
+			    0)
 				return r;
 	/* These are reset by credential changes, so they come after. */
 	const struct img_proc *ip = &p->m->p;
