@@ -185,6 +185,19 @@ static int put_header(struct img_writer *w)
 	return put(w, &h, sizeof(h));
 }
 
+/* Write the header of a new stream writer w: *ret = w, or w freed and the failure in e. */
+static int start_stream(struct img_writer *w, struct img_writer **ret, struct ferry_err *e)
+{
+	int r = put_header(w);
+	if (r < 0) {
+		r = err_set(e, r, "%s", w->detail.msg);
+		img_writer_free(w);
+		return r;
+	}
+	*ret = w;
+	return 0;
+}
+
 int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e)
 {
 	struct img_writer *w = NULL;
@@ -194,14 +207,7 @@ int img_writer_open_fd(int fd, struct img_writer **ret, struct ferry_err *e)
 	int r = writer_new(fd, &w);
 	if (r < 0)
 		return err_set(e, r, "image writer: out of memory");
-	r = put_header(w);
-	if (r < 0) {
-		r = err_set(e, r, "%s", w->detail.msg);
-		img_writer_free(w);
-		return r;
-	}
-	*ret = w;
-	return 0;
+	return start_stream(w, ret, e);
 }
 
 int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret, struct ferry_err *e)
@@ -213,14 +219,7 @@ int img_writer_open_sink(img_sink_fn sink, void *ud, struct img_writer **ret, st
 		return err_set(e, r, "image writer: out of memory");
 	w->sink = sink;
 	w->sink_ud = ud;
-	r = put_header(w);
-	if (r < 0) {
-		r = err_set(e, r, "%s", w->detail.msg);
-		img_writer_free(w);
-		return r;
-	}
-	*ret = w;
-	return 0;
+	return start_stream(w, ret, e);
 }
 
 /* An existing DIR may only hold a stale partial file from an interrupted dump. */
