@@ -239,6 +239,17 @@ int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call
 	return r;
 }
 
+int remote_batch_result(const struct remote_call *calls, size_t n, size_t done, size_t *failed)
+{
+	*failed = done ? done - 1 : 0;
+	if (!n)
+		return 0;
+	int64_t ret = calls[*failed].ret;
+	if (ret < 0 && ret > -4096)
+		return (int)ret;
+	return done < n ? -EPROTO : 0;
+}
+
 static int mem_fallback(pid_t pid, uint64_t addr, void *buf, size_t len, int write)
 {
 	char path[64];

@@ -60,6 +60,10 @@ extern const unsigned char remote_batch_code[];
  * action must not be SIG_IGN (the int3 would reset it). Returns 0 or -errno. */
 int remote_batch(pid_t tid, uint64_t code_ip, uint64_t table, struct remote_call *calls, size_t n,
 		 size_t *ndone) MUST_CHECK;
+/* After a remote_batch of n calls that returned 0 with *ndone == done: 0 if every call
+ * succeeded, else the failed call's -errno (-EPROTO if the batch stopped early without a
+ * failure), with *failed the index of that call. */
+int remote_batch_result(const struct remote_call *calls, size_t n, size_t done, size_t *failed);
 
 /* Copy to/from another process's memory (process_vm_*; /proc/PID/mem fallback for pages the
  * target cannot access itself, such as PROT_NONE areas). */

@@ -29,7 +29,7 @@ struct out_ctx {
 	struct mig_req req;
 	int dest_failed; /* the destination already said why it failed */
 	pid_t dest_pid;
-	uint64_t frozen_at, first_byte_ns, commit_ns;
+	uint64_t frozen_at, commit_ns;
 	struct ferry_err e;
 };
 
@@ -54,8 +54,6 @@ static int send_stream(void *ud, const void *p, size_t n)
 			}
 			out = x->zbuf;
 		}
-		if (!x->raw_bytes)
-			x->first_byte_ns = mono_ns();
 		r = chan_send(x->c, PM_DATA, out, len, &x->fwd_e);
 		x->raw_bytes += k;
 		x->wire_bytes += len;

@@ -275,11 +275,10 @@ static int sigacts_batch(struct dump_ctx *c, struct dproc *p, struct img_sigacts
 		return 0;
 	if (r < 0)
 		return err_set(c->e, r, "pid %d: remote syscalls failed: %s", p->pid, strerror(-r));
-	const struct remote_call *k = &call[done - 1];
-	if (done < n || (k->ret < 0 && k->ret > -4096))
-		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
-			       "pid %d thread %d: rt_sigaction: %s", p->pid, p->pid,
-			       strerror((int)-k->ret));
+	size_t bad;
+	if ((r = remote_batch_result(call, n, done, &bad)) < 0)
+		return err_set(c->e, r, "pid %d: rt_sigaction(%d): %s", p->pid, (int)call[bad].a[0],
+			       strerror(-r));
 	struct img_sigaction keep = sa->act[SIGTRAP - 1];
 	r = remote_read(p->pid, p->scratch + BATCH_ACTS, sa->act, sizeof(sa->act));
 	if (r < 0)

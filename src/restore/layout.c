@@ -86,13 +86,13 @@ static int rq_flush(struct restore_ctx *c, struct rproc *p, struct rqueue *q)
 	q->n = 0;
 	if (r < 0)
 		return err_set(c->e, r, "pid %u: remote syscalls: %s", pid, strerror(-r));
-	const struct remote_call *k = &q->call[done ? done - 1 : 0];
-	if (n && (done < n || (k->ret < 0 && k->ret > -4096)))
-		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
-			       "pid %u: cannot %s %#lx-%#lx (%s): %s", pid, q->what[done - 1],
+	size_t bad;
+	if ((r = remote_batch_result(q->call, n, done, &bad)) < 0) {
+		const struct remote_call *k = &q->call[bad];
+		return err_set(c->e, r, "pid %u: cannot %s %#lx-%#lx (%s): %s", pid, q->what[bad],
 			       (unsigned long)k->a[0], (unsigned long)(k->a[0] + k->a[1]),
-			       q->path[done - 1] ? q->path[done - 1] : "anonymous",
-			       strerror((int)-k->ret));
+			       q->path[bad] ? q->path[bad] : "anonymous", strerror(-r));
+	}
 	return 0;
 }
 

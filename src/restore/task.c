@@ -107,11 +107,10 @@ static int restore_sigacts(struct restore_ctx *c, struct rproc *p)
 	if (r < 0)
 		return err_set(c->e, r, "pid %u: cannot restore its signal actions: %s", pid,
 			       strerror(-r));
-	const struct remote_call *k = &call[done - 1];
-	if (done < n || (k->ret < 0 && k->ret > -4096))
-		return err_set(c->e, k->ret < 0 && k->ret > -4096 ? (int)k->ret : -EPROTO,
-			       "pid %u: cannot restore the action of signal %d: %s", pid,
-			       (int)k->a[0], strerror((int)-k->ret));
+	size_t bad;
+	if ((r = remote_batch_result(call, n, done, &bad)) < 0)
+		return err_set(c->e, r, "pid %u: cannot restore the action of signal %d: %s", pid,
+			       (int)call[bad].a[0], strerror(-r));
 	return restore_sigact(c, p, SIGTRAP);
 }
 

@@ -106,7 +106,24 @@ static void test_stops_at_first_failure(void **state)
 	assert_int_equal(c[0].ret, k.pid);
 	assert_int_equal(c[1].ret, -EBADF);
 	assert_int_equal(c[2].ret, 7); /* not run, not read back */
+	size_t bad = 99;
+	assert_int_equal(remote_batch_result(c, 3, done, &bad), -EBADF);
+	assert_int_equal(bad, 1);
 	stop_child(&k);
+}
+
+/* What a finished batch says: all fine, the failed call, or an early stop without a failure. */
+static void test_batch_result(void **state)
+{
+	struct remote_call c[3] = {{0, {0}, 5}, {0, {0}, 0}, {0, {0}, -4096}};
+	size_t bad;
+	assert_int_equal(remote_batch_result(c, 3, 3, &bad), 0); /* -4096 is not an error */
+	assert_int_equal(remote_batch_result(c, 3, 2, &bad), -EPROTO);
+	assert_int_equal(bad, 1);
+	c[1].ret = -ENOMEM;
+	assert_int_equal(remote_batch_result(c, 3, 2, &bad), -ENOMEM);
+	assert_int_equal(bad, 1);
+	assert_int_equal(remote_batch_result(c, 0, 0, &bad), 0);
 }
 
 static void test_pending_trap_survives(void **state)
@@ -131,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_all_calls_run),
 		cmocka_unit_test(test_stops_at_first_failure),
 		cmocka_unit_test(test_pending_trap_survives),
+		cmocka_unit_test(test_batch_result),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
