@@ -29,9 +29,25 @@ static void seal_header(struct chan *c, uint32_t type, size_t len, uint8_t *out)
 	chan_seal(&c->tx, NULL, NULL, 0, out, CHAN_HDR_LEN, out + CHAN_HDR_LEN);
 }
 
-/* Clear mode: data goes straight from the caller's buffer, segment by segment (tag computed
- * just before the copy into the socket, while the segment is still in cache). */
-static int send_clear(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
+/* The iovecs of one segment, returned in iov (1 or 2 of them). Encrypted: sealed into sbuf
+ * with its tag. Clear: the data goes straight from the caller's buffer, its tag computed just
+ * before the copy into the socket, while the segment is still in cache. */
+static int seal_segment(struct chan *c, const uint8_t *p, size_t seg, uint8_t *tag,
+			struct iovec *iov)
+{
+	if (c->encrypt) {
+		chan_seal(&c->tx, c->sbuf, p, seg, NULL, 0, c->sbuf + seg);
+		iov[0] = (struct iovec){c->sbuf, seg + CHAN_TAG_LEN};
+		return 1;
+	}
+	chan_seal(&c->tx, NULL, NULL, 0, p, seg, tag);
+	iov[0] = (struct iovec){(void *)p, seg};
+	iov[1] = (struct iovec){tag, CHAN_TAG_LEN};
+	return 2;
+}
+
+/* The sealed header, then the payload segment by segment (the header goes with the first). */
+static int send_segments(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
 {
 	uint8_t tag[CHAN_TAG_LEN];
 	struct iovec iov[3];
@@ -41,32 +57,8 @@ static int send_clear(struct chan *c, const uint8_t *hdr, const uint8_t *p, size
 	iov[n++] = (struct iovec){(void *)hdr, CHAN_HDR_LEN + CHAN_TAG_LEN};
 	do {
 		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
-		if (seg) {
-			chan_seal(&c->tx, NULL, NULL, 0, p + off, seg, tag);
-			iov[n++] = (struct iovec){(void *)(p + off), seg};
-			iov[n++] = (struct iovec){tag, CHAN_TAG_LEN};
-		}
-		r = chan_write_all(c, iov, n);
-		off += seg;
-		n = 0;
-	} while (r == 0 && off < len);
-	return r;
-}
-
-/* Encrypted: seal each segment into sbuf, send it (the header goes with the first). */
-static int send_sealed(struct chan *c, const uint8_t *hdr, const uint8_t *p, size_t len)
-{
-	struct iovec iov[2];
-	size_t off = 0;
-	int n = 0, r;
-
-	iov[n++] = (struct iovec){(void *)hdr, CHAN_HDR_LEN + CHAN_TAG_LEN};
-	do {
-		size_t seg = len - off < CHAN_SEG ? len - off : CHAN_SEG;
-		if (seg) {
-			chan_seal(&c->tx, c->sbuf, p + off, seg, NULL, 0, c->sbuf + seg);
-			iov[n++] = (struct iovec){c->sbuf, seg + CHAN_TAG_LEN};
-		}
+		if (seg)
+			n += seal_segment(c, p + off, seg, tag, iov + n);
 		r = chan_write_all(c, iov, n);
 		off += seg;
 		n = 0;
@@ -85,7 +77,7 @@ int chan_send_frame(struct chan *c, uint32_t type, const void *buf, size_t len, 
 			       "channel to %s: message of %zu bytes over the %u limit", c->peer,
 			       len, CHAN_MAX_MSG);
 	seal_header(c, type, len, hdr);
-	int r = c->encrypt ? send_sealed(c, hdr, buf, len) : send_clear(c, hdr, buf, len);
+	int r = send_segments(c, hdr, buf, len);
 	if (r < 0) {
 		c->tx.err = r;
 		if (r == -ETIMEDOUT)
