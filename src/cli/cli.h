@@ -3,6 +3,7 @@
 #ifndef FERRY_CLI_CLI_H
 #define FERRY_CLI_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define FERRY_VERSION "0.1.0"
@@ -25,5 +26,12 @@ void cli_report(const char *what, int r, const char *detail);
 /* Progress line on a terminal: bytes and rate, after the first second. */
 void cli_progress(uint64_t bytes, uint64_t elapsed_ns);
 void cli_progress_done(void);
+
+/* A named duration, and an object of them in milliseconds ({"name": ms, ...}) for --json. */
+struct cli_phase {
+	const char *name;
+	uint64_t ns;
+};
+struct json_object *cli_phases_json(const struct cli_phase *ph, size_t n);
 
 #endif

@@ -57,6 +57,12 @@ static void print_json(const struct restore_stats *st)
 	json_object_object_add(o, "page_bytes", json_object_new_int64(st->page_bytes));
 	json_object_object_add(o, "validate_ms", json_object_new_double(st->load_ns / 1e6));
 	json_object_object_add(o, "total_ms", json_object_new_double(st->total_ns / 1e6));
+	const struct cli_phase ph[] = {{"validate", st->load_ns},
+				       {"prepare", st->prep_ns},
+				       {"layout", st->layout_ns},
+				       {"page_fill", st->fill_ns},
+				       {"state", st->state_ns}};
+	json_object_object_add(o, "phases_ms", cli_phases_json(ph, ARRAY_SIZE(ph)));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	fflush(stdout);
 	json_object_put(o);

@@ -77,6 +77,14 @@ void cli_progress_done(void)
 	progress_shown = 0;
 }
 
+struct json_object *cli_phases_json(const struct cli_phase *ph, size_t n)
+{
+	json_object *o = json_object_new_object();
+	for (size_t i = 0; i < n; i++)
+		json_object_object_add(o, ph[i].name, json_object_new_double(ph[i].ns / 1e6));
+	return o;
+}
+
 int main(int argc, char **argv)
 {
 	int i = 1;

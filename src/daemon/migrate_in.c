@@ -382,6 +382,10 @@ void migrate_in(struct ferryd *d, struct chan *c, const struct mig_req *req, int
 	announce(&x, "arrived", st.root_pid);
 	if (!fault_at("dst-resumed"))
 		send_simple(c, PM_RESUMED, st.root_pid);
+	log_debug("%s: validated with the stream %.1f, prepare %.1f, layout %.1f (page fill "
+		  "%.1f), state %.1f, until the commit %.1f ms",
+		  req->mig, st.load_ns / 1e6, st.prep_ns / 1e6, st.layout_ns / 1e6,
+		  st.fill_ns / 1e6, st.state_ns / 1e6, st.hook_ns / 1e6);
 	log_info("migration %s: pid %d from %s runs here (%.1f MiB, received in %.1f ms, cpu "
 		 "%.1f ms; restore %.1f ms from the first byte, cpu %.1f ms)",
 		 req->mig, st.root_pid, req->from, st.image_bytes / 1048576.0, x.s.recv_ns / 1e6,

@@ -129,18 +129,27 @@ static int dump_all(struct dump_ctx *c)
 		return r;
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct dproc *p = &c->procs[i];
+		uint64_t t0 = mono_ns();
 		if ((r = dump_task(c, p)) < 0)
 			return r;
 		test_signal_hook(p);
+		uint64_t t1 = mono_ns();
 		/* unpinned while copying memory: the image writer's thread needs the other CPU */
 		colocate_pause(&c->pin);
 		r = p->zombie ? 0 : dump_mem(c, p);
 		colocate_resume(&c->pin);
+		uint64_t t2 = mono_ns();
 		if (r < 0 || (!p->zombie && (r = dump_files(c, p)) < 0))
 			return r;
+		c->st->task_ns += t1 - t0;
+		c->st->mem_ns += t2 - t1;
+		c->st->files_ns += mono_ns() - t2;
 		c->st->nthreads += p->nthreads;
 	}
-	return res_dump_tree(c);
+	uint64_t t3 = mono_ns();
+	r = res_dump_tree(c);
+	c->st->files_ns += mono_ns() - t3;
+	return r;
 }
 
 static void ctx_free(struct dump_ctx *c)
@@ -180,13 +189,18 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	frozen_at = mono_ns();
 	colocate_begin(&c.pin);
 	r = freeze_tree(&c);
+	st->freeze_ns = mono_ns() - frozen_at;
 	if (r == 0)
 		r = dump_all(&c);
 	unmap_scratches(&c);
+	uint64_t t0 = mono_ns();
 	if (r == 0)
 		r = img_writer_commit(c.w, e);
+	uint64_t t1 = mono_ns();
+	st->commit_ns = t1 - t0;
 	if (r == 0 && o->before_release && o->before_release(o->userdata, &c) != 0)
 		r = err_set(e, -ECANCELED, "pid %d: release cancelled, the tree continues", o->pid);
+	st->hook_ns = mono_ns() - t1;
 	res_dump_done(&c, r < 0 || o->leave_running);
 	/* the frozen threads get their own CPU masks back before they run again */
 	colocate_end(&c.pin, r < 0 || o->leave_running);

@@ -48,6 +48,7 @@ struct rproc {
 
 struct restore_ctx {
 	const struct restore_opts *o;
+	struct restore_stats *st;
 	struct vdso_layout vdso; /* ours, read by the pre-flight check; the seeds' too (forks) */
 	struct ferry_err *e;
 	struct img_model *m;

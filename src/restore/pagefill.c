@@ -245,7 +245,7 @@ static int redo_failed(struct restore_ctx *c, struct fill *f)
 int pages_fill(struct restore_ctx *c, struct rproc *p)
 {
 	struct fill f = {.pid = p->m->p.pid, .ufd = -1};
-	uint64_t bytes = 0;
+	uint64_t bytes = 0, t0 = mono_ns();
 	int r;
 
 	for (size_t i = 0; i < p->m->nruns; i++)
@@ -277,5 +277,6 @@ out:
 	free(f.vma_uffd);
 	free(f.segs);
 	free(f.jobs);
+	c->st->fill_ns += mono_ns() - t0;
 	return r;
 }

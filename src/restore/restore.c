@@ -31,10 +31,15 @@ static int rebuild_proc(struct restore_ctx *c, struct rproc *p)
 	p->tids = calloc(p->m->nthreads, sizeof(pid_t));
 	if (!p->tids)
 		return -ENOMEM;
-	if ((r = seize_proc(c, p)) < 0 || (r = layout_restore(c, p)) < 0 ||
-	    (r = task_restore(c, p)) < 0 || (r = res_restore_proc(c, p)) < 0 ||
+	uint64_t t0 = mono_ns();
+	if ((r = seize_proc(c, p)) < 0 || (r = layout_restore(c, p)) < 0)
+		return r;
+	uint64_t t1 = mono_ns();
+	c->st->layout_ns += t1 - t0;
+	if ((r = task_restore(c, p)) < 0 || (r = res_restore_proc(c, p)) < 0 ||
 	    (r = task_finish(c, p)) < 0)
 		return r;
+	c->st->state_ns += mono_ns() - t1;
 	return 0;
 }
 
@@ -64,10 +69,12 @@ static void ctx_free(struct restore_ctx *c)
 static int restore_all(struct restore_ctx *c)
 {
 	int r;
+	uint64_t t0 = mono_ns();
 	if ((r = restore_preflight(c)) < 0 || (r = res_restore_prepare(c)) < 0 ||
 	    (r = files_open_table(c)) < 0 || (r = shm_create_all(c)) < 0 ||
 	    (r = seeds_create(c)) < 0)
 		return r;
+	c->st->prep_ns = mono_ns() - t0;
 	for (size_t i = 0; i < c->m->nprocs; i++)
 		if ((r = rebuild_proc(c, &c->procs[i])) < 0)
 			return r;
@@ -76,7 +83,7 @@ static int restore_all(struct restore_ctx *c)
 
 int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct ferry_err *e)
 {
-	struct restore_ctx c = {.o = o, .e = e, .ready_pipe = {-1, -1}};
+	struct restore_ctx c = {.o = o, .st = st, .e = e, .ready_pipe = {-1, -1}};
 	uint64_t t0 = mono_ns();
 
 	memset(st, 0, sizeof(*st));
@@ -101,8 +108,10 @@ int restore_tree(const struct restore_opts *o, struct restore_stats *st, struct 
 		c.procs[i].m = &c.m->procs[i];
 	colocate_begin(&c.pin);
 	r = restore_all(&c);
+	uint64_t hook0 = mono_ns();
 	if (r == 0 && o->before_resume && o->before_resume(o->userdata) != 0)
 		r = err_set(e, -ECANCELED, "restore cancelled before the tree resumed");
+	st->hook_ns = mono_ns() - hook0;
 	if (r < 0)
 		seeds_kill(&c);
 	else

@@ -34,6 +34,10 @@ struct restore_opts {
 struct restore_stats {
 	uint64_t image_bytes, page_bytes;
 	uint64_t load_ns, total_ns; /* validation; until the tree runs */
+	/* where total_ns went, for --verbose and the daemon's debug log: pre-flight, files and
+	 * seeds; memory layout with page fill (fill_ns of it); the rest of each process's state;
+	 * the before_resume hook (the daemon's wait for the commit) */
+	uint64_t prep_ns, layout_ns, fill_ns, state_ns, hook_ns;
 	uint32_t nprocs, nthreads;
 	pid_t root_pid;	     /* in the namespace the tree was restored into (its original pid) */
 	pid_t root_host_pid; /* the same process in the caller's namespace (== root_pid without
