@@ -5,22 +5,31 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 enum log_level log_max_level = LOG_WARN;
 
+/* One write per line: several processes (ferryd and its workers) share one stderr, and a line
+ * written in pieces could be cut by another one. A line longer than the buffer is truncated. */
 void log_msg(enum log_level lvl, const char *fmt, ...)
 {
 	static const char *const names[] = {"error", "warning", "info", "debug"};
+	char line[2048];
 	va_list ap;
 
 	if (lvl > log_max_level)
 		return;
 	int saved = errno;
-	fprintf(stderr, "ferry: %s: ", names[lvl]);
+	int n = snprintf(line, sizeof(line), "ferry: %s: ", names[lvl]);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	int k = vsnprintf(line + n, sizeof(line) - n - 1, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	size_t len = k < 0 ? (size_t)n : (size_t)n + k;
+	if (len > sizeof(line) - 2)
+		len = sizeof(line) - 2;
+	line[len++] = '\n';
+	ssize_t w = write(STDERR_FILENO, line, len);
+	(void)w; /* nowhere to report a failure to log */
 	errno = saved;
 }
 

@@ -90,6 +90,10 @@ struct dump_ctx {
 	struct colocate pin;		 /* our main thread and the frozen threads on one CPU */
 	struct dfhash fhash[DUMP_FHASH]; /* a ring: a file mapped by several VMAs is read once */
 	size_t nfhash;
+	/* the last mapped file checked (mem.c): its next VMAs, mapping the same file under the same
+	 * path, reuse its identity instead of opening the file again */
+	const struct proc_vma *last_file_vma;
+	struct img_vma last_file_id;
 };
 
 #define DUMP_BUF (8UL << 20)

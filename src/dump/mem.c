@@ -10,7 +10,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
-#include <xxhash.h>
 
 #include "common/remote.h"
 #include "dump/internal.h"
@@ -98,8 +97,8 @@ static uint32_t vma_flags(const struct proc_vma *v)
 	return f;
 }
 
-/* XXH64 of the first MiB of a mapped file into v->content_hash; read once per identity, as
- * a library is mapped by several VMAs and often by several processes. */
+/* The content hash of a mapped file (img_file_hash) into v->content_hash; read once per
+ * identity, as a library is mapped by several VMAs and often by several processes. */
 static int file_hash(struct dump_ctx *c, int fd, const char *path, struct img_vma *v)
 {
 	for (size_t i = 0; i < c->nfhash && i < DUMP_FHASH; i++) {
@@ -110,14 +109,9 @@ static int file_hash(struct dump_ctx *c, int fd, const char *path, struct img_vm
 			return 0;
 		}
 	}
-	size_t hlen = v->size < (1 << 20) ? v->size : (1 << 20);
-	if (hlen) {
-		void *m = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
-		if (m == MAP_FAILED)
-			return err_set(c->e, neg_errno(), "cannot read %s: %m", path);
-		v->content_hash = XXH64(m, hlen, 0);
-		munmap(m, hlen);
-	}
+	int r = img_file_hash(fd, v->size, &v->content_hash);
+	if (r < 0)
+		return err_set(c->e, r, "cannot read %s: %s", path, strerror(-r));
 	c->fhash[c->nfhash++ % DUMP_FHASH] =
 		(struct dfhash){v->dev, v->ino, v->size, v->mtime_ns, v->content_hash};
 	return 0;
@@ -125,8 +119,8 @@ static int file_hash(struct dump_ctx *c, int fd, const char *path, struct img_vm
 
 /* Identity of a mapped file: checked against the maps line so the path still names the
  * mapped file, and recorded so restore can refuse a changed file. */
-static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_vma *pv,
-			 struct img_vma *v)
+static int file_identity_read(struct dump_ctx *c, struct dproc *p, const struct proc_vma *pv,
+			      struct img_vma *v)
 {
 	struct stat st;
 	_cleanup_close_ int fd = open(pv->path, O_RDONLY | O_CLOEXEC);
@@ -146,6 +140,29 @@ static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_
 	return file_hash(c, fd, pv->path, v);
 }
 
+/* The same for the tree's next VMA: the VMAs of one file come one after another, and within
+ * one dump the file that a path named a moment ago is still the one it names. */
+static int file_identity(struct dump_ctx *c, struct dproc *p, const struct proc_vma *pv,
+			 struct img_vma *v)
+{
+	const struct proc_vma *last = c->last_file_vma;
+	if (last && last->ino == pv->ino && last->dev_major == pv->dev_major &&
+	    last->dev_minor == pv->dev_minor && !strcmp(last->path, pv->path)) {
+		v->dev = c->last_file_id.dev;
+		v->ino = c->last_file_id.ino;
+		v->size = c->last_file_id.size;
+		v->mtime_ns = c->last_file_id.mtime_ns;
+		v->content_hash = c->last_file_id.content_hash;
+		return 0;
+	}
+	int r = file_identity_read(c, p, pv, v);
+	if (r == 0) {
+		c->last_file_vma = pv;
+		c->last_file_id = *v;
+	}
+	return r;
+}
+
 static void maybe_progress(struct dump_ctx *c)
 {
 	if (!c->o->progress)
@@ -161,6 +178,16 @@ static void maybe_progress(struct dump_ctx *c)
 /* Runs below this size are written synchronously: handing a few pages to the writer thread
  * costs more (a wake-up, which can take milliseconds on a busy machine) than writing them. */
 #define RING_MIN_BYTES (1UL << 20)
+#define RING_MIN_CHUNK (256UL << 10)
+
+/* Chunks of a run through the writer's ring: at least four per run up to the slot size, so
+ * that even a run of a few MiB has its reading overlap with its writing. */
+static uint64_t ring_chunk(uint64_t len)
+{
+	uint64_t n = (len / 4 + IMG_PAGE - 1) & ~(uint64_t)(IMG_PAGE - 1);
+	n = n < RING_MIN_CHUNK ? RING_MIN_CHUNK : n;
+	return n < IMG_WRITER_PAGE_BUF ? n : IMG_WRITER_PAGE_BUF;
+}
 
 /* Read up to n bytes of a run into buf and write them as one REC_PAGES. */
 static int write_chunk(struct dump_ctx *c, pid_t pid, uint64_t addr, uint64_t n, int ring)
@@ -189,7 +216,7 @@ static int write_run(struct dump_ctx *c, pid_t pid, uint64_t addr, uint64_t npag
 {
 	uint64_t len = npages * IMG_PAGE;
 	int ring = len >= RING_MIN_BYTES;
-	uint64_t max = ring ? IMG_WRITER_PAGE_BUF : DUMP_BUF;
+	uint64_t max = ring ? ring_chunk(len) : DUMP_BUF;
 	while (len) {
 		uint64_t n = len < max ? len : max;
 		int r = write_chunk(c, pid, addr, n, ring);

@@ -8,7 +8,9 @@
 #include <stdint.h>
 
 #define IMG_MAGIC   "FERRYIMG"
-#define IMG_VERSION 3 /* 2: per-thread attributes appended to struct img_thread; 3: XXH3 csum */
+#define IMG_VERSION                                                                                \
+	4 /* 2: per-thread attributes appended to struct img_thread; 3: XXH3 csum;                 \
+		 4: content_hash is XXH3 too (img_file_hash) */
 
 /* Limits: anything above is refused as corrupt (-E2BIG/-EBADMSG). */
 #define IMG_MAX_PROCS	    4096
@@ -204,7 +206,7 @@ struct img_vma {
 	/* File identity, checked before re-mapping (VMA_FILE_*). */
 	uint64_t dev, ino, size;
 	int64_t mtime_ns;
-	uint64_t content_hash; /* XXH64 of the first min(size, 1 MiB) bytes */
+	uint64_t content_hash; /* img_file_hash: XXH3-64 of the first min(size, 1 MiB) bytes */
 };
 
 enum img_shm_kind {

@@ -8,7 +8,6 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <xxhash.h>
 
 #include "common/proc.h"
 #include "common/vdso.h"
@@ -59,17 +58,13 @@ static int check_mapped_file(struct restore_ctx *c, const struct img_vma_model *
 			       "inode %llu, was %llu; or modification time)",
 			       vm->path, (long long)st.st_size, (unsigned long long)v->size,
 			       (unsigned long long)st.st_ino, (unsigned long long)v->ino);
-	size_t hlen = st.st_size < (1 << 20) ? st.st_size : (1 << 20);
-	if (hlen) {
-		void *p = mmap(NULL, hlen, PROT_READ, MAP_PRIVATE, fd, 0);
-		if (p == MAP_FAILED)
-			return err_set(c->e, -ESTALE, "mapped file %s: %m", vm->path);
-		uint64_t h = XXH64(p, hlen, 0);
-		munmap(p, hlen);
-		if (h != v->content_hash)
-			return err_set(c->e, -ESTALE,
-				       "mapped file %s: content changed since the dump", vm->path);
-	}
+	uint64_t h;
+	int r = img_file_hash(fd, st.st_size, &h);
+	if (r < 0)
+		return err_set(c->e, -ESTALE, "mapped file %s: %s", vm->path, strerror(-r));
+	if (h != v->content_hash)
+		return err_set(c->e, -ESTALE, "mapped file %s: content changed since the dump",
+			       vm->path);
 	return 0;
 }
 

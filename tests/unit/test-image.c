@@ -1079,6 +1079,32 @@ static void test_csum_is_xxh3(void **state)
 	free(b);
 }
 
+/* A mapped file's content hash is XXH3-64 of its first MiB, or of all of it when smaller. */
+static void test_file_hash(void **state)
+{
+	static const size_t sizes[] = {
+		0, 1, 4096, 100000, IMG_FILE_HASH_MAX, IMG_FILE_HASH_MAX + 4097};
+	size_t max = IMG_FILE_HASH_MAX + 4097;
+	uint8_t *b = malloc(max);
+	char path[128];
+	assert_non_null(b);
+	for (size_t i = 0; i < max; i++)
+		b[i] = (uint8_t)(i * 2246822519u >> 11);
+	tmp_path(path, sizeof(path), "hashed");
+	for (size_t i = 0; i < ARRAY_SIZE(sizes); i++) {
+		int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+		assert_true(fd >= 0);
+		assert_int_equal(write(fd, b, sizes[i]), (ssize_t)sizes[i]);
+		uint64_t h = 0;
+		assert_int_equal(img_file_hash(fd, sizes[i], &h), 0);
+		size_t n = sizes[i] < IMG_FILE_HASH_MAX ? sizes[i] : IMG_FILE_HASH_MAX;
+		assert_int_equal(h, XXH3_64bits(b, n));
+		close(fd);
+	}
+	assert_int_equal(unlink(path), 0);
+	free(b);
+}
+
 static void test_corrupt_header(void **state)
 {
 	size_t len;
@@ -1615,6 +1641,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_reject_file_data), cmocka_unit_test(test_file_data_loads),
 		cmocka_unit_test(test_stream_load),	 cmocka_unit_test(test_stream_cut_or_long),
 		cmocka_unit_test(test_csum_is_xxh3),	 cmocka_unit_test(test_writer_sink),
+		cmocka_unit_test(test_file_hash),
 	};
 	return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
 }
