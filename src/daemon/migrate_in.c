@@ -309,13 +309,16 @@ static void announce(struct in_ctx *x, const char *ev_name, pid_t pid)
 static int start_stream(struct in_ctx *x, struct ferry_err *e)
 {
 	size_t maplen;
+	int r = restore_reserve_fds(); /* while we have no other thread */
+	if (r < 0)
+		log_debug("cannot grow the fd table ahead: %s", strerror(-r));
 	x->s.limit = image_limit(x);
 	x->s.img = image_room(x->s.limit, &maplen);
 	if (x->s.img == MAP_FAILED)
 		return err_set(e, -ENOMEM, "cannot map room for the image: %m");
 	pthread_mutex_init(&x->s.mu, NULL);
 	pthread_cond_init(&x->s.cv, NULL);
-	int r = pthread_create(&x->s.th, NULL, receiver, x);
+	r = pthread_create(&x->s.th, NULL, receiver, x);
 	if (r)
 		return err_set(e, -r, "cannot start the image receiver: %s", strerror(r));
 	x->s.running = 1;

@@ -44,6 +44,13 @@ struct restore_stats {
 				--pidns) */
 };
 
+/* Grow the caller's fd table now to hold the files of a restore of up to 1024 open files,
+ * and raise RLIMIT_NOFILE for them. For a caller that will have other threads during a
+ * restore (ferryd's image receiver): the kernel grows a table that threads share only after an
+ * RCU grace period, which can take tens of milliseconds. Call it while single-threaded.
+ * Returns 0 or -errno (the restore then grows the table itself). */
+int restore_reserve_fds(void);
+
 /* Rebuild the tree as children of the caller (the root's parent is the caller). Errors:
  * -ENOENT no image, -EBADMSG corrupt image, -EEXIST a PID is taken, -ESTALE a mapped file
  * changed, -EXDEV incompatible host (vDSO, CPU features), -EPERM not allowed. */

@@ -43,11 +43,32 @@ static int highest_fd(struct restore_ctx *c)
 	return max;
 }
 
+/* Where the table starts at the earliest (files_open_table) and how many files
+ * restore_reserve_fds() makes room for above it. */
+#define TABLE_BASE_MIN 1024
+#define TABLE_RESERVE  1024
+
+int restore_reserve_fds(void)
+{
+	struct rlimit rl;
+	int top = TABLE_BASE_MIN + TABLE_RESERVE - 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)top &&
+	    rl.rlim_max > (rlim_t)top) {
+		rl.rlim_cur = top + 1;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	int fd = fcntl(0, F_DUPFD_CLOEXEC, top);
+	if (fd < 0)
+		return neg_errno();
+	close(fd);
+	return 0;
+}
+
 int files_open_table(struct restore_ctx *c)
 {
 	struct rlimit rl;
 	int need = highest_fd(c) + 1;
-	c->table_base = need > 1024 ? need : 1024;
+	c->table_base = need > TABLE_BASE_MIN ? need : TABLE_BASE_MIN;
 	/* Above our own fds too, so dup2 never replaces one of them. */
 	int mine = fcntl(0, F_DUPFD_CLOEXEC, c->table_base);
 	if (mine >= 0) {
