@@ -42,9 +42,10 @@ static void print_json(const struct dump_stats *st)
 	json_object_object_add(o, "page_bytes", json_object_new_int64(st->page_bytes));
 	json_object_object_add(o, "total_ms", json_object_new_double(st->total_ns / 1e6));
 	json_object_object_add(o, "frozen_ms", json_object_new_double(st->frozen_ns / 1e6));
-	const struct cli_phase ph[] = {{"freeze", st->freeze_ns}, {"task", st->task_ns},
-				       {"memory", st->mem_ns},	  {"files", st->files_ns},
-				       {"commit", st->commit_ns}, {"release_hook", st->hook_ns}};
+	const struct cli_phase ph[] = {{"freeze", st->freeze_ns},    {"prepare", st->prep_ns},
+				       {"task", st->task_ns},	     {"memory", st->mem_ns},
+				       {"files", st->files_ns},	     {"commit", st->commit_ns},
+				       {"release_hook", st->hook_ns}};
 	json_object_object_add(o, "phases_ms", cli_phases_json(ph, ARRAY_SIZE(ph)));
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
 	json_object_put(o);

@@ -343,10 +343,10 @@ void migrate_out(struct ferryd *d, const struct ctl_req *q, const struct local_p
 		tell_home(&x);
 	log_info("%s of pid %d to %s done: %.1f MiB, frozen %.1f ms", verb, q->pid, q->to,
 		 st.image_bytes / 1048576.0, st.frozen_ns / 1e6);
-	log_debug("%s: freeze %.1f, task %.1f, memory %.1f, files %.1f, end %.1f, until the "
-		  "commit was confirmed %.1f ms",
-		  x.req.mig, st.freeze_ns / 1e6, st.task_ns / 1e6, st.mem_ns / 1e6,
-		  st.files_ns / 1e6, st.commit_ns / 1e6, st.hook_ns / 1e6);
+	log_debug("%s: freeze %.1f, prepare %.1f, task %.1f, memory %.1f, files %.1f, end %.1f, "
+		  "until the commit was confirmed %.1f ms",
+		  x.req.mig, st.freeze_ns / 1e6, st.prep_ns / 1e6, st.task_ns / 1e6,
+		  st.mem_ns / 1e6, st.files_ns / 1e6, st.commit_ns / 1e6, st.hook_ns / 1e6);
 	report(&x, client_fd, &st, t0);
 	chan_close(x.c);
 	free(x.zbuf);

@@ -116,6 +116,7 @@ static void test_signal_hook(const struct dproc *p)
 static int dump_all(struct dump_ctx *c)
 {
 	int r;
+	uint64_t t_prep = mono_ns();
 	/* Tree-wide refusals first (namespaces, seccomp): no per-fd check needs repeating them. */
 	if ((r = res_dump_tree_check(c)) < 0)
 		return r;
@@ -127,6 +128,7 @@ static int dump_all(struct dump_ctx *c)
 			return r;
 	if ((r = write_info(c)) < 0)
 		return r;
+	c->st->prep_ns = mono_ns() - t_prep;
 	for (size_t i = 0; i < c->nprocs; i++) {
 		struct dproc *p = &c->procs[i];
 		uint64_t t0 = mono_ns();
@@ -192,8 +194,8 @@ int dump_tree(const struct dump_opts *o, struct dump_stats *st, struct ferry_err
 	st->freeze_ns = mono_ns() - frozen_at;
 	if (r == 0)
 		r = dump_all(&c);
-	unmap_scratches(&c);
 	uint64_t t0 = mono_ns();
+	unmap_scratches(&c);
 	if (r == 0)
 		r = img_writer_commit(c.w, e);
 	uint64_t t1 = mono_ns();

@@ -44,10 +44,12 @@ struct dump_stats {
 	uint64_t image_bytes, page_bytes;
 	uint64_t total_ns;
 	uint64_t frozen_ns; /* from freezing the tree to SIGKILL sent, or to the tree thawed */
-	/* where the frozen time went, for --verbose and the daemon's debug log: freezing;
-	 * threads, signals and other task state; memory; files and tree-wide resources; the
-	 * image's end; the before_release hook (the daemon's wait for the destination) */
-	uint64_t freeze_ns, task_ns, mem_ns, files_ns, commit_ns, hook_ns;
+	/* where the frozen time went, for --json and the daemon's debug log: freezing; reading
+	 * each process's maps and status and the tree-wide checks; threads, signals and other
+	 * task state; memory; files and tree-wide resources; the image's end (with the removal
+	 * of the helper mappings); the before_release hook (the daemon's wait for the
+	 * destination) */
+	uint64_t freeze_ns, prep_ns, task_ns, mem_ns, files_ns, commit_ns, hook_ns;
 	uint32_t nprocs, nthreads, nvmas, nfds;
 };
 

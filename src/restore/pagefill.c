@@ -26,7 +26,7 @@
 
 #define SEG_MAX	     (4UL << 20)  /* one segment: at most this many bytes */
 #define JOB_SEGS     1024	  /* segments per process_vm_writev */
-#define UFFD_MIN     (8UL << 20)  /* anonymous bytes that make the uffd set-up worth it */
+#define UFFD_MIN     (1UL << 20)  /* anonymous bytes that make the uffd set-up worth it */
 #define THREADS_MIN  (16UL << 20) /* bytes that make a second thread worth it */
 #define FILL_THREADS 2
 
