@@ -8,7 +8,8 @@
 #   - total: `ferry migrate` wall time, and the image rate;
 #   - blackout: the process's own view of its freeze, from its last tick before the freeze to
 #     its first tick on the destination;
-#   - first instruction: from the start of `ferry migrate` to the first tick on the destination.
+#   - first instruction: from the start of `ferry migrate` to the first tick on the destination
+#     (also its 90th percentile and maximum: the end-to-end time of a small migration).
 # The raw loopback TCP rate is measured in the same run (bench-chan's raw mode) for the ratios.
 #   bench/bench-migrate.sh [REPS] [SIZE_MIB...]      default: 5 runs of 0 (a small process) 4 64 1024 MiB
 # MODES="enc-on enc-off zstd" (the default) picks the modes.
@@ -68,12 +69,14 @@ run_size() { # MIB MODE-NAME COMPRESS
 	mt=$(printf '%s\n' "${tot[@]}" | median)
 	mb=$(printf '%s\n' "${blk[@]}" | median)
 	mf=$(printf '%s\n' "${fir[@]}" | median)
-	python3 - "$mib" "$name" "$bytes" "$mt" "$mb" "$mf" "$RAW" <<'PY'
+	python3 - "$mib" "$name" "$bytes" "$mt" "$mb" "$mf" "$RAW" "${fir[*]}" <<'PY'
 import sys
 mib, name, b, t, blk, first, raw = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5]) / 1000, float(sys.argv[6]) / 1000, float(sys.argv[7])
+firs = sorted(int(v) / 1000 for v in sys.argv[8].split())
+p90 = firs[min(len(firs) - 1, (len(firs) * 9 + 9) // 10 - 1)]
 rate = b / 1048576 / (t / 1000)
 print(f"{mib:>5} MiB  {name:<9} total {t:8.1f} ms  {rate:7.1f} MiB/s ({100 * rate / raw:5.1f}% of raw)"
-      f"  blackout {blk:8.1f} ms  first instruction {first:8.1f} ms")
+      f"  blackout {blk:8.1f} ms  first instruction {first:8.1f} ms (p90 {p90:.1f}, max {firs[-1]:.1f})")
 PY
 	fr $from ps >/dev/null
 	node_kill 1
