@@ -13,7 +13,7 @@
 
 int main(void)
 {
-	char before[1024], now[1024], tracer[16], buf[8192];
+	char buf[8192];
 	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = RTMGRP_LINK};
 	struct {
 		struct nlmsghdr h;
@@ -25,14 +25,8 @@ int main(void)
 	int pk = socket(AF_PACKET, SOCK_DGRAM, 0); /* not bound: no traffic */
 	if (nl < 0 || pk < 0 || bind(nl, (struct sockaddr *)&a, sizeof(a)))
 		case_fail("setup: %m");
-	case_fd_list(before, sizeof(before));
-	case_ready();
-	case_wait();
-	case_fd_list(now, sizeof(now));
-	if (strcmp(now, before))
-		case_fail("fds are '%s', were '%s'", now, before);
-	CASE_CHECK(case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 &&
-		   !strcmp(tracer, "0"));
+	case_ready_wait_same_fds();
+	CASE_CHECK(case_untraced());
 	CASE_CHECK(send(nl, &req, sizeof(req), 0) == sizeof(req));
 	CASE_CHECK(recv(nl, buf, sizeof(buf), 0) > (ssize_t)sizeof(struct nlmsghdr));
 	case_pass();

@@ -140,6 +140,23 @@ long long case_now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+int case_untraced(void)
+{
+	char tracer[32];
+	return case_status_field("TracerPid", tracer, sizeof(tracer)) == 0 && !strcmp(tracer, "0");
+}
+
+void case_ready_wait_same_fds(void)
+{
+	char before[1024], now[1024];
+	case_fd_list(before, sizeof(before));
+	case_ready();
+	case_wait();
+	case_fd_list(now, sizeof(now));
+	if (strcmp(now, before))
+		case_fail("fds are '%s', were '%s'", now, before);
+}
+
 void case_fd_list(char *out, unsigned long size)
 {
 	DIR *d = opendir("/proc/self/fd");

@@ -37,6 +37,11 @@ long case_read_file(const char *path, char *buf, unsigned long size);
 int case_status_field(const char *key, char *out, unsigned long size);
 /* The open fd numbers of this process as "0 1 2 ... " (ascending as the kernel lists them). */
 void case_fd_list(char *out, unsigned long size);
+/* For cases whose dump is refused: 1 if no tracer is attached any more (ferry let go). */
+int case_untraced(void);
+/* case_ready() and case_wait(), then case_fail() unless the fds open now are the ones open
+ * before: a refused dump must leave nothing behind in the process. */
+void case_ready_wait_same_fds(void);
 /* Milliseconds of CLOCK_MONOTONIC. */
 long long case_now_ms(void);
 
