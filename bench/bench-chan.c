@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
 #include "net/channel.h"
 
 enum mode { RAW, CLEAR, SEALED, NMODES };
@@ -45,16 +46,8 @@ static void die(const char *what, const char *detail)
 
 static int raw_io(int fd, void *buf, size_t n, int out)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t r = out ? write(fd, (char *)buf + done, n - done)
-				: read(fd, (char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return -1;
-		done += r;
-	}
-	return 0;
+	ssize_t r = out ? fd_write_all(fd, buf, n) : fd_read_full(fd, buf, n);
+	return r < 0 || (!out && (size_t)r < n) ? -1 : 0;
 }
 
 /* Child: receive total bytes on fd in the given mode, then acknowledge with one byte/message. */
@@ -228,6 +221,8 @@ static void bench_size(uint64_t total, int reps, const uint8_t *data)
 	}
 }
 
+#define USAGE "bench-chan [--reps N] [--msg BYTES] [--only off|on] [SIZE...]  (SIZE: 64M, 1G)"
+
 int main(int argc, char **argv)
 {
 	int reps = 5, i = 1;
@@ -244,8 +239,12 @@ int main(int argc, char **argv)
 							 : RAW;
 		else if (!strcmp(argv[i], "--msg") && i + 1 < argc)
 			msg_size = parse_size(argv[++i]);
-		else if (n < 16)
+		else if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return puts(USAGE) < 0;
+		else if (argv[i][0] >= '1' && argv[i][0] <= '9' && n < 16)
 			sizes[n++] = parse_size(argv[i]);
+		else
+			die("usage", USAGE);
 	}
 	if (reps < 1 || reps > 64 || msg_size == 0 || msg_size > CHAN_MAX_MSG)
 		die("usage", "--reps 1..64, --msg 1..16M");

@@ -74,6 +74,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/fdio.h"
+
 #define MIB	 (1024UL * 1024UL)
 #define CHUNK	 (4 * MIB)
 #define NSLOTS	 4
@@ -169,15 +171,11 @@ static double cpu_self(void)
 
 static void full_io(int fd, void *buf, size_t n, int out, const char *what)
 {
-	for (size_t done = 0; done < n;) {
-		ssize_t r = out ? write(fd, (char *)buf + done, n - done)
-				: read(fd, (char *)buf + done, n - done);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			die(what, r < 0 ? strerror(errno) : "peer closed");
-		done += r;
-	}
+	ssize_t r = out ? fd_write_all(fd, buf, n) : fd_read_full(fd, buf, n);
+	if (r < 0)
+		die(what, strerror((int)-r));
+	if (!out && (size_t)r < n)
+		die(what, "peer closed");
 }
 
 /* ---- helper children: the hog and the restored process ---- */
