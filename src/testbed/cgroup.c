@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/proc.h"
 #include "testbed/testbed.h"
 
 #define MAX_HIER      16
@@ -85,7 +86,7 @@ static int discover(struct hier *h, int max)
 		if (v2) {
 			char ctl[512], path[300];
 			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
-			if (tb__read_file(path, ctl, sizeof(ctl)) < 0)
+			if (proc_read_text(path, ctl, sizeof(ctl)) < 0)
 				ctl[0] = 0;
 			x->cpu = has_token(ctl, "cpu", " \n");
 			x->memory = has_token(ctl, "memory", " \n");
@@ -193,7 +194,7 @@ static int enable_ctrl(const char *dir, const char *ctrl, struct ferry_err *e)
 {
 	char path[600], cur[512], val[32];
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", dir);
-	if (tb__read_file(path, cur, sizeof(cur)) >= 0 && has_token(cur, ctrl, " \n"))
+	if (proc_read_text(path, cur, sizeof(cur)) >= 0 && has_token(cur, ctrl, " \n"))
 		return 0;
 	snprintf(val, sizeof(val), "+%s", ctrl);
 	return write_cg(dir, "cgroup.subtree_control", val, e);
@@ -284,7 +285,7 @@ static long long read_ll(const char *dir, const char *file, int *found)
 {
 	char path[600], buf[64];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	*found = tb__read_file(path, buf, sizeof(buf)) > 0;
+	*found = proc_read_text(path, buf, sizeof(buf)) > 0;
 	return *found ? strtoll(buf, NULL, 10) : 0;
 }
 
@@ -298,7 +299,7 @@ void tb__cg_limits(const char *dirs[], int n, long long *cpu_quota_us, long long
 		long long period = 0, v;
 		int found;
 		snprintf(path, sizeof(path), "%s/cpu.max", dirs[i]);
-		if (tb__read_file(path, buf, sizeof(buf)) > 0 &&
+		if (proc_read_text(path, buf, sizeof(buf)) > 0 &&
 		    sscanf(buf, "%31s %lld", q, &period) == 2 && period > 0)
 			*cpu_quota_us =
 				strcmp(q, "max") ? strtoll(q, NULL, 10) * PERIOD_US / period : -1;
@@ -307,7 +308,7 @@ void tb__cg_limits(const char *dirs[], int n, long long *cpu_quota_us, long long
 		if (found && period > 0)
 			*cpu_quota_us = v < 0 ? -1 : v * PERIOD_US / period;
 		snprintf(path, sizeof(path), "%s/memory.max", dirs[i]);
-		if (tb__read_file(path, buf, sizeof(buf)) > 0)
+		if (proc_read_text(path, buf, sizeof(buf)) > 0)
 			*mem_limit = strncmp(buf, "max", 3) ? strtoll(buf, NULL, 10) : -1;
 		v = read_ll(dirs[i], "memory.limit_in_bytes", &found);
 		if (found)
@@ -346,7 +347,7 @@ static void match_comm(pid_t pid, void *arg)
 	struct comm_match *m = arg;
 	char path[64], buf[32];
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	if (!m->found && tb__read_file(path, buf, sizeof(buf)) > 0) {
+	if (!m->found && proc_read_text(path, buf, sizeof(buf)) > 0) {
 		buf[strcspn(buf, "\n")] = 0;
 		if (!strcmp(buf, m->comm))
 			m->found = pid;

@@ -12,7 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include "common/fdio.h"
+#include "common/proc.h"
 #include "testbed/testbed.h"
 
 int tb__write_file(const char *path, const char *fmt, ...)
@@ -37,19 +37,6 @@ int tb__path(char *buf, size_t size, const char *fmt, ...)
 	int n = vsnprintf(buf, size, fmt, ap);
 	va_end(ap);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
-}
-
-/* Read a small file into buf (NUL-terminated, trailing newline kept). Returns length or -errno. */
-int tb__read_file(const char *path, char *buf, size_t size)
-{
-	_cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return neg_errno();
-	ssize_t len = fd_read_full(fd, buf, size - 1);
-	if (len < 0)
-		return (int)len;
-	buf[len] = 0;
-	return (int)len;
 }
 
 int tb__node_dir(char *buf, size_t size, int index)
@@ -78,7 +65,7 @@ unsigned long long tb__proc_start_time(pid_t pid)
 	char path[64], buf[1024];
 	unsigned long long start = 0;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (tb__read_file(path, buf, sizeof(buf)) <= 0)
+	if (proc_read_text(path, buf, sizeof(buf)) <= 0)
 		return 0;
 	char *p = strrchr(buf, ')');
 	if (!p)
@@ -98,7 +85,7 @@ static void read_cgroups(const char *dir, struct testbed_node *n)
 {
 	char path[600], buf[TB_MAX_CGDIRS * 512 + 16];
 	snprintf(path, sizeof(path), "%s/cgroups", dir);
-	if (tb__read_file(path, buf, sizeof(buf)) <= 0)
+	if (proc_read_text(path, buf, sizeof(buf)) <= 0)
 		return;
 	for (char *save = NULL, *l = strtok_r(buf, "\n", &save); l && n->ncg < TB_MAX_CGDIRS;
 	     l = strtok_r(NULL, "\n", &save))
@@ -118,10 +105,10 @@ int tb__read_node(int index, struct testbed_node *n)
 	if (access(dir, F_OK) < 0)
 		return neg_errno();
 	snprintf(path, sizeof(path), "%s/addr", dir);
-	if (tb__read_file(path, buf, sizeof(buf)) > 0)
+	if (proc_read_text(path, buf, sizeof(buf)) > 0)
 		sscanf(buf, "%31s", n->addr);
 	snprintf(path, sizeof(path), "%s/init", dir);
-	if (tb__read_file(path, buf, sizeof(buf)) > 0 &&
+	if (proc_read_text(path, buf, sizeof(buf)) > 0 &&
 	    sscanf(buf, "%d %llu", &n->init_pid, &n->init_start) == 2)
 		n->init_alive = n->init_start && tb__proc_start_time(n->init_pid) == n->init_start;
 	read_cgroups(dir, n);

@@ -68,7 +68,6 @@ int testbed_exec(const char *name, char *const argv[], struct ferry_err *e) MUST
 /* snprintf for paths: -ENAMETOOLONG (and a truncated path) when it does not fit. */
 int tb__path(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int tb__write_file(const char *path, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int tb__read_file(const char *path, char *buf, size_t size);
 int tb__node_dir(char *buf, size_t size, int index);
 int tb__lock(struct ferry_err *e);
 int tb__read_node(int index, struct testbed_node *n);

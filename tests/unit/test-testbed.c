@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/proc.h"
 #include "testbed/testbed.h"
 
 static char scratch[64];
@@ -108,11 +109,10 @@ static void paths_and_files(void **state)
 	assert_string_equal(p, TB_STATE_DIR "/n3");
 	assert_int_equal(tb__path(p, sizeof(p), "%s/f", scratch), 0);
 	assert_int_equal(tb__write_file(p, "%d %llu\n", 42, 99ULL), 0);
-	assert_int_equal(tb__read_file(p, buf, sizeof(buf)), 6);
+	assert_int_equal(proc_read_text(p, buf, sizeof(buf)), 6);
 	assert_string_equal(buf, "42 99\n");
-	assert_int_equal(tb__read_file(p, small, 4), 3); /* truncated, still terminated */
-	assert_string_equal(small, "42 ");
-	assert_int_equal(tb__read_file("/nonexistent/x", buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(proc_read_text(p, small, 4), -E2BIG); /* never read in part */
+	assert_int_equal(proc_read_text("/nonexistent/x", buf, sizeof(buf)), -ENOENT);
 }
 
 static void start_time(void **state)
