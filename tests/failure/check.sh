@@ -7,8 +7,8 @@
 # process is created. Covered: disk full (a tiny tmpfs mounted for the test), a process
 # killed in the middle of a dump and a signal arriving in the middle of one (test hook
 # FERRY_TEST_SIGNAL, src/dump/dump.c), children that come and go while dumping (a real race),
-# permission denied (user nobody), unsupported state, a non-empty directory, a traced process,
-# and corrupted or truncated images.
+# unsupported state, a non-empty directory, a traced process, and corrupted or truncated images.
+# (Permission denied, user nobody dumping a root process, is in tests/nonroot/check.sh.)
 #   tests/failure/check.sh        one line per test, then "N passed, N failed[, N skipped]"
 set -u
 . "$(dirname "$0")/../lib/suite.sh"
@@ -185,20 +185,6 @@ for i in 1 2 3 4 5 6; do
 	fi
 done
 report "$why"
-
-t_begin permission_denied_nobody_dumps_root
-if start_case thread_fpu "$tmp/case.log"; then
-	before=$(tree_snapshot "$case_pid")
-	mkdir -p "$tmp/nobody" && chown 65534:65534 "$tmp/nobody"
-	setpriv --reuid=65534 --regid=65534 --clear-groups "$FERRY" dump --pid "$case_pid" \
-		--dir "$tmp/nobody/img" 2>"$tmp/dump.err"
-	rc=$?
-	why=$(after_failed_dump "$case_pid" 1 "pid $case_pid.*not allowed to trace" "$tmp/nobody/img")
-	[ -z "$why" ] && finish_case
-	report "$why"
-else
-	t_fail "case did not start"
-fi
 
 for name in refuse_io_uring refuse_bpf_map refuse_tcp refuse_unix_outside; do
 	t_begin "refusal_intact_$name"
