@@ -67,7 +67,10 @@ int proc_stat_parse(const char *text, struct proc_stat *ret)
 	ret->pgrp = f[1];
 	ret->session = f[2];
 	ret->flags = (uint32_t)f[5];
+	ret->utime = f[10];
+	ret->stime = f[11];
 	ret->nice = (long)(long long)f[15];
+	ret->start_time = f[18];
 	ret->start_code = f[22];
 	ret->end_code = f[23];
 	ret->start_stack = f[24];

@@ -17,6 +17,8 @@ struct proc_stat {
 	int ppid, pgrp, session;
 	uint32_t flags; /* PF_* of the kernel (field 9), e.g. PF_EXITING 0x4 */
 	long nice;
+	uint64_t utime, stime; /* clock ticks of CPU time (fields 14, 15) */
+	uint64_t start_time;   /* clock ticks after boot at which it started (field 22) */
 	unsigned rt_priority, policy;
 	int exit_signal;
 	int exit_code;

@@ -41,31 +41,13 @@ uint64_t host_mem_available(void)
 	return avail;
 }
 
-/* Field n (1-based) of /proc/PID/stat, counted after the command in parentheses. */
-static int stat_field(pid_t pid, int n, uint64_t *ret)
-{
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	ssize_t r = proc_read_text(path, buf, sizeof(buf));
-	if (r < 0)
-		return (int)r;
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return -EINVAL;
-	p += 2; /* field 3 */
-	for (int i = 3; i < n; i++) {
-		p = strchr(p, ' ');
-		if (!p)
-			return -EINVAL;
-		p++;
-	}
-	*ret = strtoull(p, NULL, 10);
-	return 0;
-}
-
 int proc_start_ticks(pid_t pid, uint64_t *ret)
 {
-	return stat_field(pid, 22, ret);
+	struct proc_stat st;
+	int r = proc_stat_read(pid, &st);
+	if (r == 0)
+		*ret = st.start_time;
+	return r;
 }
 
 int proc_owner_uid(pid_t pid, uint32_t *ret)
@@ -104,10 +86,10 @@ uint64_t proc_rss_bytes(pid_t pid)
 
 double proc_cpu_seconds(pid_t pid)
 {
-	uint64_t ut = 0, st = 0;
-	if (stat_field(pid, 14, &ut) < 0 || stat_field(pid, 15, &st) < 0)
+	struct proc_stat st;
+	if (proc_stat_read(pid, &st) < 0)
 		return 0;
-	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+	return (double)(st.utime + st.stime) / (double)sysconf(_SC_CLK_TCK);
 }
 
 void random_hex(char *buf, size_t nbytes)

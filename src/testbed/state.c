@@ -62,23 +62,10 @@ int tb__lock(struct ferry_err *e)
 /* Start time of pid in clock ticks since boot (field 22 of /proc/PID/stat), 0 if gone. */
 unsigned long long tb__proc_start_time(pid_t pid)
 {
-	char path[64], buf[1024];
-	unsigned long long start = 0;
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (proc_read_text(path, buf, sizeof(buf)) <= 0)
-		return 0;
-	char *p = strrchr(buf, ')');
-	if (!p)
-		return 0;
-	/* after ") " come fields 3 (state) .. 22 (starttime) */
-	if (sscanf(p + 2,
-		   "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d "
-		   "%*d %*d %llu",
-		   &start) != 1)
-		return 0;
-	if (p[2] == 'Z' || p[2] == 'X')
-		return 0; /* exited, only the zombie is left */
-	return start;
+	struct proc_stat st;
+	if (proc_stat_read(pid, &st) < 0 || st.state == 'Z' || st.state == 'X')
+		return 0; /* gone, or only the zombie is left */
+	return st.start_time;
 }
 
 static void read_cgroups(const char *dir, struct testbed_node *n)

@@ -29,6 +29,9 @@ static void stat_fields(void **state)
 	assert_int_equal(s.session, 4242);
 	assert_int_equal(s.flags, 4194560);
 	assert_int_equal(s.nice, -5);
+	assert_int_equal(s.utime, 1);
+	assert_int_equal(s.stime, 2);
+	assert_int_equal(s.start_time, 12345);
 	assert_int_equal(s.start_code, 94000000000000ULL);
 	assert_int_equal(s.end_code, 94000000004096ULL);
 	assert_int_equal(s.start_stack, 140730000000000ULL);
