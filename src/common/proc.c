@@ -355,3 +355,34 @@ int proc_fdinfo_parse(const char *text, uint64_t *ret_pos, uint32_t *ret_flags)
 	*ret_flags = strtoul(f + 6, NULL, 8);
 	return 0;
 }
+
+/* Space-separated field n (from 0) of line, up to its end, into out: 0, or -EBADMSG if it is
+ * missing or does not fit. */
+static int nth_field(const char *line, int n, char *out, size_t size)
+{
+	const char *p = line;
+	for (int i = 0; i < n && *p; i++) {
+		p += strcspn(p, " \n");
+		p += strspn(p, " ");
+	}
+	size_t len = strcspn(p, " \n");
+	if (!len || len >= size)
+		return -EBADMSG;
+	memcpy(out, p, len);
+	out[len] = 0;
+	return 0;
+}
+
+int proc_mountinfo_line_parse(const char *line, struct proc_mount *m)
+{
+	char devs[32];
+	const char *dash = strstr(line, " - ");
+	if (!dash || nth_field(line, 2, devs, sizeof(devs)) < 0 ||
+	    sscanf(devs, "%u:%u", &m->dev_major, &m->dev_minor) != 2 ||
+	    nth_field(line, 3, m->root, sizeof(m->root)) < 0 ||
+	    nth_field(line, 4, m->mnt, sizeof(m->mnt)) < 0 ||
+	    nth_field(dash + 3, 0, m->fstype, sizeof(m->fstype)) < 0 ||
+	    nth_field(dash + 3, 2, m->super_opts, sizeof(m->super_opts)) < 0)
+		return -EBADMSG;
+	return 0;
+}

@@ -79,6 +79,18 @@ int proc_children_read(pid_t pid, int **ret, size_t *ret_n) MUST_CHECK;
 /* Whole small file into buf (NUL-terminated); returns the length or -errno. */
 ssize_t proc_read_text(const char *path, char *buf, size_t size) MUST_CHECK;
 
+/* The fields of a /proc/PID/mountinfo line that ferry uses. Paths are as the kernel writes them
+ * (a space, tab, newline or backslash in them is escaped in octal). */
+struct proc_mount {
+	unsigned dev_major, dev_minor;
+	char root[4096]; /* the mounted directory of the filesystem */
+	char mnt[4096];	 /* where it is mounted */
+	char fstype[32];
+	char super_opts[512]; /* the filesystem's own options, after " - TYPE SOURCE " */
+};
+/* One mountinfo line into m: 0, or -EBADMSG (malformed, or a field too long for m). */
+int proc_mountinfo_line_parse(const char *line, struct proc_mount *m) MUST_CHECK;
+
 /* "pos:" and "flags:" of /proc/PID/fdinfo/FD text. */
 int proc_fdinfo_parse(const char *text, uint64_t *ret_pos, uint32_t *ret_flags) MUST_CHECK;
 

@@ -17,6 +17,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "common/proc.h"
 #include "dump/internal.h"
 #include "res/fdinfo.h"
 #include "res/res.h"
@@ -46,15 +47,13 @@ static int inotify_match(const struct fd_desc *d)
 static int mount_of(dev_t dev)
 {
 	FILE *f = fopen("/proc/self/mountinfo", "re");
-	char line[8192], want[32], mnt[4096];
+	char line[8192];
+	struct proc_mount m;
 	int fd = -1;
-	snprintf(want, sizeof(want), "%u:%u", major(dev), minor(dev));
-	while (f && fd < 0 && fgets(line, sizeof(line), f)) {
-		char majmin[32];
-		if (sscanf(line, "%*d %*d %31s %*s %4095s", majmin, mnt) == 2 &&
-		    !strcmp(majmin, want))
-			fd = open(mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	}
+	while (f && fd < 0 && fgets(line, sizeof(line), f))
+		if (proc_mountinfo_line_parse(line, &m) == 0 && m.dev_major == major(dev) &&
+		    m.dev_minor == minor(dev))
+			fd = open(m.mnt, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (f)
 		fclose(f);
 	return fd;

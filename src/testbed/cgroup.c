@@ -65,40 +65,38 @@ static void own_path(const char *ctrl, const char *mnt_root, char *out, size_t s
 /* Every cgroup hierarchy mounted in our mount namespace (first mount of each). */
 static int discover(struct hier *h, int max)
 {
-	char line[2048];
+	char line[8192];
 	int n = 0;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 	if (!f)
 		return neg_errno();
+	struct proc_mount m;
 	while (n < max && fgets(line, sizeof(line), f)) {
-		char root[256], mnt[256], fstype[32], opts[512];
-		char *dash = strstr(line, " - ");
-		if (!dash || sscanf(line, "%*d %*d %*s %255s %255s", root, mnt) != 2 ||
-		    sscanf(dash + 3, "%31s %*s %511s", fstype, opts) != 2)
+		if (proc_mountinfo_line_parse(line, &m) < 0 || strlen(m.mnt) >= sizeof(h->mnt))
 			continue;
-		int v2 = !strcmp(fstype, "cgroup2");
-		if (!v2 && strcmp(fstype, "cgroup"))
+		int v2 = !strcmp(m.fstype, "cgroup2");
+		if (!v2 && strcmp(m.fstype, "cgroup"))
 			continue;
 		struct hier *x = &h[n];
 		memset(x, 0, sizeof(*x));
-		snprintf(x->mnt, sizeof(x->mnt), "%s", mnt);
+		snprintf(x->mnt, sizeof(x->mnt), "%s", m.mnt);
 		x->v2 = v2;
 		if (v2) {
 			char ctl[512], path[300];
-			snprintf(path, sizeof(path), "%s/cgroup.controllers", mnt);
+			snprintf(path, sizeof(path), "%s/cgroup.controllers", x->mnt);
 			if (proc_read_text(path, ctl, sizeof(ctl)) < 0)
 				ctl[0] = 0;
 			x->cpu = has_token(ctl, "cpu", " \n");
 			x->memory = has_token(ctl, "memory", " \n");
-			own_path(NULL, root, x->own, sizeof(x->own));
+			own_path(NULL, m.root, x->own, sizeof(x->own));
 		} else {
-			x->cpu = has_token(opts, "cpu", ",");
-			x->cpuacct = has_token(opts, "cpuacct", ",");
-			x->memory = has_token(opts, "memory", ",");
+			x->cpu = has_token(m.super_opts, "cpu", ",");
+			x->cpuacct = has_token(m.super_opts, "cpuacct", ",");
+			x->memory = has_token(m.super_opts, "memory", ",");
 			if (!x->cpu && !x->cpuacct && !x->memory)
 				continue; /* a hierarchy we have no use for */
 			const char *ctrl = x->cpu ? "cpu" : "cpuacct";
-			own_path(x->memory && !x->cpu ? "memory" : ctrl, root, x->own,
+			own_path(x->memory && !x->cpu ? "memory" : ctrl, m.root, x->own,
 				 sizeof(x->own));
 		}
 		int dup = 0;

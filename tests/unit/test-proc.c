@@ -126,6 +126,42 @@ static void vmflags(void **state)
 	assert_int_equal(proc_vmflags_parse("no colon here"), 0);
 }
 
+static void mountinfo_lines(void **state)
+{
+	struct proc_mount m;
+	(void)state;
+	assert_int_equal(
+		proc_mountinfo_line_parse("36 35 98:0 /mnt1 /mnt/parent rw,noatime master:1 - "
+					  "ext3 /dev/root rw,errors=continue\n",
+					  &m),
+		0);
+	assert_int_equal(m.dev_major, 98);
+	assert_int_equal(m.dev_minor, 0);
+	assert_string_equal(m.root, "/mnt1");
+	assert_string_equal(m.mnt, "/mnt/parent");
+	assert_string_equal(m.fstype, "ext3");
+	assert_string_equal(m.super_opts, "rw,errors=continue");
+	/* no optional fields, and the last line of the file without its newline */
+	assert_int_equal(
+		proc_mountinfo_line_parse(
+			"30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate", &m),
+		0);
+	assert_string_equal(m.mnt, "/sys/fs/cgroup");
+	assert_string_equal(m.super_opts, "rw,nsdelegate");
+	assert_int_equal(proc_mountinfo_line_parse("30 1 0:26 / /x rw cgroup2 cgroup2 rw", &m),
+			 -EBADMSG); /* no " - " */
+	assert_int_equal(proc_mountinfo_line_parse("30 1 026 / /x rw - cgroup2 cgroup2 rw", &m),
+			 -EBADMSG);
+	assert_int_equal(proc_mountinfo_line_parse("30 1 0:26 / /x rw - cgroup2", &m), -EBADMSG);
+	char *longl = malloc(8192);
+	assert_non_null(longl);
+	int n = snprintf(longl, 8192, "30 1 0:26 / /");
+	memset(longl + n, 'a', 4200);
+	snprintf(longl + n + 4200, 8192 - n - 4200, " rw - ext4 /dev/x rw");
+	assert_int_equal(proc_mountinfo_line_parse(longl, &m), -EBADMSG); /* never cut short */
+	free(longl);
+}
+
 static void fdinfo(void **state)
 {
 	uint64_t pos;
@@ -142,9 +178,10 @@ static void fdinfo(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(stat_fields),	 cmocka_unit_test(stat_truncated),
-		cmocka_unit_test(status_fields), cmocka_unit_test(maps_lines),
-		cmocka_unit_test(vmflags),	 cmocka_unit_test(fdinfo),
+		cmocka_unit_test(stat_fields),	   cmocka_unit_test(stat_truncated),
+		cmocka_unit_test(status_fields),   cmocka_unit_test(maps_lines),
+		cmocka_unit_test(vmflags),	   cmocka_unit_test(fdinfo),
+		cmocka_unit_test(mountinfo_lines),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
