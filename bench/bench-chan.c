@@ -33,9 +33,7 @@ static int only = -1; /* --only raw|off|on */
 
 static double now_s(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
 static void die(const char *what, const char *detail)

@@ -47,6 +47,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/util.h"
+
 #define MIB	  (1024UL * 1024UL)
 #define RING_MIB  64UL
 #define MAX_SIZES 16
@@ -65,9 +67,7 @@ static int huge_used; /* --tmpfs-huge: a private huge=always tmpfs covers /dev/s
 
 static double now_ms(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1e3 + t.tv_nsec / 1e6;
+	return mono_ns() / 1e6;
 }
 
 static int rm_one(const char *p, const struct stat *sb, int flag, struct FTW *f)

@@ -156,9 +156,7 @@ static void die(const char *what, const char *detail)
 
 static double now_s(void)
 {
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec + t.tv_nsec / 1e9;
+	return mono_ns() / 1e9;
 }
 
 static double cpu_self(void)
