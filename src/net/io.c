@@ -45,6 +45,20 @@ static int wait_ready(struct chan *c, short events)
 	}
 }
 
+/* Advance iov/cnt past n bytes just sent or read. */
+static void advance(struct iovec **iov, int *cnt, size_t n)
+{
+	while (*cnt > 0 && n >= (*iov)->iov_len) {
+		n -= (*iov)->iov_len;
+		(*iov)++;
+		(*cnt)--;
+	}
+	if (*cnt > 0) {
+		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
+		(*iov)->iov_len -= n;
+	}
+}
+
 int chan_write_all(struct chan *c, struct iovec *iov, int cnt)
 {
 	while (cnt > 0) {
@@ -60,31 +74,9 @@ int chan_write_all(struct chan *c, struct iovec *iov, int cnt)
 				return r;
 			continue;
 		}
-		while (cnt > 0 && (size_t)w >= iov->iov_len) {
-			w -= iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (char *)iov->iov_base + w;
-			iov->iov_len -= w;
-		}
+		advance(&iov, &cnt, (size_t)w);
 	}
 	return 0;
-}
-
-/* Advance iov/cnt past n bytes just read. */
-static void advance(struct iovec **iov, int *cnt, size_t n)
-{
-	while (*cnt > 0 && n >= (*iov)->iov_len) {
-		n -= (*iov)->iov_len;
-		(*iov)++;
-		(*cnt)--;
-	}
-	if (*cnt > 0) {
-		(*iov)->iov_base = (char *)(*iov)->iov_base + n;
-		(*iov)->iov_len -= n;
-	}
 }
 
 /* Read exactly the iov (modified), never more: nothing of the next message is ever buffered
