@@ -209,13 +209,8 @@ void control_serve(struct ferryd *d, int fd)
 	struct ctl_req q;
 	json_object *o;
 	int ev_fd;
-	pid_t w = worker_fork(d, &ev_fd);
-	if (w != 0) {
-		close(fd);
-		if (w < 0)
-			log_err("cannot start a worker for a control request: %s", strerror(-w));
+	if (!worker_fork(d, fd, "a control request", &ev_fd))
 		return;
-	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
 		_exit(1);
 	if (frame_read(fd, d->cfg.timeout_ms, &o, &e) < 0) {

@@ -116,8 +116,10 @@ void control_serve(struct ferryd *d, int fd);
 int reply_error(int fd, int code, const char *msg);
 
 /* worker.c: a forked process for one long job; events flow back on ev_fd */
-/* Returns 0 in the child (with *ev_fd its end), the pid in the parent, or -errno. */
-pid_t worker_fork(struct ferryd *d, int *ev_fd);
+/* Fork a worker to serve the connection conn_fd (what: for the log). Returns 1 in the worker,
+ * with *ev_fd its end; 0 in the daemon, which has closed its copy of conn_fd (and logged why
+ * if no worker could start). */
+int worker_fork(struct ferryd *d, int conn_fd, const char *what, int *ev_fd);
 void worker_event(int ev_fd, json_object *ev);
 /* A worker ended: settle the outcome of an incoming migration it left undecided, and forget
  * what was kept about it. */

@@ -218,13 +218,8 @@ void peer_serve(struct ferryd *d, int fd)
 	void *buf;
 	size_t len;
 	int ev_fd;
-	pid_t w = worker_fork(d, &ev_fd);
-	if (w != 0) {
-		close(fd);
-		if (w < 0)
-			log_err("cannot start a worker for a peer connection: %s", strerror(-w));
+	if (!worker_fork(d, fd, "a peer connection", &ev_fd))
 		return;
-	}
 	if (chan_accept(fd, d->key, &d->copts, &c, &e) < 0) {
 		log_warn("dropped a peer connection: %s", e.msg);
 		_exit(1);

@@ -25,7 +25,7 @@ static void on_term(int sig)
 	worker_stop = 1;
 }
 
-pid_t worker_fork(struct ferryd *d, int *ev_fd)
+static pid_t fork_worker(struct ferryd *d, int *ev_fd)
 {
 	int sv[2];
 	if (d->nworkers >= MAX_WORKERS)
@@ -66,6 +66,17 @@ pid_t worker_fork(struct ferryd *d, int *ev_fd)
 	d->workers[d->nworkers] = (struct worker){.pid = pid, .ev_fd = sv[0]};
 	d->nworkers++;
 	return pid;
+}
+
+int worker_fork(struct ferryd *d, int conn_fd, const char *what, int *ev_fd)
+{
+	pid_t w = fork_worker(d, ev_fd);
+	if (w == 0)
+		return 1;
+	close(conn_fd);
+	if (w < 0)
+		log_err("cannot start a worker for %s: %s", what, strerror((int)-w));
+	return 0;
 }
 
 void worker_event(int ev_fd, json_object *ev)
