@@ -48,15 +48,20 @@ static int highest_fd(struct restore_ctx *c)
 #define TABLE_BASE_MIN 1024
 #define TABLE_RESERVE  1024
 
-int restore_reserve_fds(void)
+/* Raise our soft RLIMIT_NOFILE to want, or to the hard limit if that is lower. */
+static void raise_fd_limit(uint64_t want)
 {
 	struct rlimit rl;
-	int top = TABLE_BASE_MIN + TABLE_RESERVE - 1;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur <= (rlim_t)top &&
-	    rl.rlim_max > (rlim_t)top) {
-		rl.rlim_cur = top + 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 		setrlimit(RLIMIT_NOFILE, &rl);
 	}
+}
+
+int restore_reserve_fds(void)
+{
+	int top = TABLE_BASE_MIN + TABLE_RESERVE - 1;
+	raise_fd_limit(top + 1);
 	int fd = fcntl(0, F_DUPFD_CLOEXEC, top);
 	if (fd < 0)
 		return neg_errno();
@@ -66,7 +71,6 @@ int restore_reserve_fds(void)
 
 int files_open_table(struct restore_ctx *c)
 {
-	struct rlimit rl;
 	int need = highest_fd(c) + 1;
 	c->table_base = need > TABLE_BASE_MIN ? need : TABLE_BASE_MIN;
 	/* Above our own fds too, so dup2 never replaces one of them. */
@@ -75,11 +79,7 @@ int files_open_table(struct restore_ctx *c)
 		close(mine);
 		c->table_base = mine;
 	}
-	uint64_t top = c->table_base + c->m->nfiles + 4;
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < top) {
-		rl.rlim_cur = top < rl.rlim_max ? top : rl.rlim_max;
-		setrlimit(RLIMIT_NOFILE, &rl);
-	}
+	raise_fd_limit(c->table_base + c->m->nfiles + 4);
 	for (size_t i = 0; i < c->m->nfiles; i++) {
 		int r = open_one(c, &c->m->files[i], c->table_base + i);
 		if (r < 0)
