@@ -72,14 +72,16 @@ static int discover(struct hier *h, int max)
 		return neg_errno();
 	struct proc_mount m;
 	while (n < max && fgets(line, sizeof(line), f)) {
-		if (proc_mountinfo_line_parse(line, &m) < 0 || strlen(m.mnt) >= sizeof(h->mnt))
+		size_t mlen;
+		if (proc_mountinfo_line_parse(line, &m) < 0 ||
+		    (mlen = strlen(m.mnt)) >= sizeof(h->mnt))
 			continue;
 		int v2 = !strcmp(m.fstype, "cgroup2");
 		if (!v2 && strcmp(m.fstype, "cgroup"))
 			continue;
 		struct hier *x = &h[n];
 		memset(x, 0, sizeof(*x));
-		snprintf(x->mnt, sizeof(x->mnt), "%s", m.mnt);
+		memcpy(x->mnt, m.mnt, mlen + 1); /* fits: checked above */
 		x->v2 = v2;
 		if (v2) {
 			char ctl[512], path[300];
